@@ -1,0 +1,36 @@
+# glassnet — `make demo` and `make test` work on a fresh machine: they create .venv and
+# install everything they need first.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install system-deps bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/glassnet demo
+
+# Debian packages the test suite needs (headless Chromium for the report's browser test).
+system-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  SUDO=$$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+test: install system-deps
+	$(PY) -m pytest -q -n 2
+
+bench: install
+	$(PY) -m pip install -q 'torch==2.13.0'
+	$(PY) benchmarks/bench_training.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache glassnet-demo

@@ -1,0 +1,177 @@
+"""Activations: a = f(z), applied element by element (softmax: row by row).
+
+Each activation knows three things:
+
+* ``forward(z)``     → a, computed in place when ``out=z`` is given (no extra array);
+* ``backward(a, g)``  → ∂L/∂z = f'(z) ⊙ g, given the output a and the upstream g = ∂L/∂a;
+* ``formula``        → the text ``explain`` prints, e.g. ``σ(z) = 1 / (1 + e^(−z))``.
+
+Every derivative here can be written from the output a alone (σ'(z) = a(1 − a),
+tanh'(z) = 1 − a², relu'(z) = [a > 0]), so a layer computes a in place over z and keeps
+only a for backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .errors import unknown_name
+
+
+class Activation:
+    """Base class. Subclasses set ``name`` and ``formula`` and implement the math."""
+
+    name = "activation"
+    formula = ""
+    derivative = ""
+
+    def forward(self, z, out=None):
+        raise NotImplementedError
+
+    def backward(self, a, g):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name}
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class Identity(Activation):
+    """a = z. The output of a regression network (with mean squared error)."""
+
+    name = "identity"
+    formula = "a = z"
+    derivative = "da/dz = 1"
+
+    def forward(self, z, out=None):
+        if out is None or out is z:
+            return z if out is None else out
+        np.copyto(out, z)
+        return out
+
+    def backward(self, a, g):
+        return g
+
+
+class Sigmoid(Activation):
+    """σ(z) = 1 / (1 + e^(−z)), squashing any real number into (0, 1).
+
+    Computed with ``scipy.special.expit``, which never overflows: for z = −1e4 it returns
+    exactly 0 and for z = +1e4 exactly 1, in float32 and float64, with no warning.
+    Derivative: σ'(z) = σ(z)(1 − σ(z)) = a(1 − a).
+    """
+
+    name = "sigmoid"
+    formula = "σ(z) = 1 / (1 + e^(−z))"
+    derivative = "σ'(z) = σ(z)·(1 − σ(z))"
+
+    def forward(self, z, out=None):
+        return special.expit(z, out=out) if out is not None else special.expit(z)
+
+    def backward(self, a, g):
+        slope = np.subtract(1.0, a, dtype=a.dtype)
+        slope *= a
+        slope *= g
+        return slope
+
+
+class Tanh(Activation):
+    """tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z)), in (−1, 1); tanh'(z) = 1 − a²."""
+
+    name = "tanh"
+    formula = "tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))"
+    derivative = "tanh'(z) = 1 − tanh(z)²"
+
+    def forward(self, z, out=None):
+        return np.tanh(z, out=out) if out is not None else np.tanh(z)
+
+    def backward(self, a, g):
+        slope = np.multiply(a, a)
+        np.subtract(1.0, slope, out=slope)
+        slope *= g
+        return slope
+
+
+class ReLU(Activation):
+    """relu(z) = max(0, z); its derivative is 1 where z > 0 and 0 elsewhere."""
+
+    name = "relu"
+    formula = "relu(z) = max(0, z)"
+    derivative = "relu'(z) = 1 if z > 0 else 0"
+
+    def forward(self, z, out=None):
+        return np.maximum(z, 0, out=out) if out is not None else np.maximum(z, 0)
+
+    def backward(self, a, g):
+        return np.where(a > 0, g, 0).astype(g.dtype, copy=False)
+
+
+class LeakyReLU(Activation):
+    """leaky_relu(z) = z if z > 0 else α·z (α = ``negative_slope``, 0.01 by default)."""
+
+    name = "leaky_relu"
+    derivative = "leaky_relu'(z) = 1 if z > 0 else α"
+
+    def __init__(self, negative_slope: float = 0.01):
+        self.negative_slope = float(negative_slope)
+        self.formula = f"leaky_relu(z) = z if z > 0 else {self.negative_slope:g}·z"
+
+    def forward(self, z, out=None):
+        scaled = z * z.dtype.type(self.negative_slope)
+        return np.maximum(z, scaled, out=out) if out is not None else np.maximum(z, scaled)
+
+    def backward(self, a, g):
+        slope = np.where(a > 0, 1.0, self.negative_slope).astype(g.dtype, copy=False)
+        return slope * g
+
+    def get_config(self):
+        return {"name": self.name, "negative_slope": self.negative_slope}
+
+
+class Softmax(Activation):
+    """softmax(z)_j = e^(z_j) / Σ_k e^(z_k), over each row: probabilities that sum to 1.
+
+    Stable: the row maximum is subtracted first (softmax(z) = softmax(z − max z)), so no
+    e^z ever overflows. Backward (the full Jacobian applied to g):
+    ∂L/∂z = a ⊙ (g − Σ_k g_k a_k). With cross-entropy the loss uses the fused (a − y) instead.
+    """
+
+    name = "softmax"
+    formula = "softmax(z)_j = e^(z_j) / Σ_k e^(z_k)"
+    derivative = "∂a_j/∂z_k = a_j·(δ_jk − a_k)"
+
+    def forward(self, z, out=None):
+        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.maximum(out, _EXP_FLOOR[out.dtype.itemsize], out=out)  # e^floor is tiny but normal
+        np.exp(out, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    def backward(self, a, g):
+        inner = np.sum(g * a, axis=-1, keepdims=True)
+        return a * (g - inner)
+
+
+# Below these, e^z underflows to a subnormal or zero; clipping there changes no probability.
+_EXP_FLOOR = {4: -80.0, 8: -700.0}
+
+ACTIVATIONS = {cls.name: cls for cls in (Identity, Sigmoid, Tanh, ReLU, LeakyReLU, Softmax)}
+
+
+def get_activation(spec) -> Activation:
+    """An ``Activation`` from a name ('sigmoid'), a config dict, or an instance."""
+    if isinstance(spec, Activation):
+        return spec
+    if isinstance(spec, dict):
+        settings = dict(spec)
+        name = settings.pop("name", None)
+    else:
+        name, settings = spec, {}
+    if name is None:
+        name = "identity"
+    if not isinstance(name, str) or name.lower() not in ACTIVATIONS:
+        raise unknown_name("activation", name, ACTIVATIONS)
+    return ACTIVATIONS[name.lower()](**settings)

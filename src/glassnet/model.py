@@ -1,0 +1,317 @@
+"""Sequential: a stack of layers, trained end to end by backpropagation.
+
+The output layer decides the task and the loss (the fused pairs of ``losses``):
+
+    Dense(1, "sigmoid")   two classes    binary cross-entropy
+    Dense(k, "softmax")   k classes      categorical cross-entropy
+    Dense(m, "identity")  regression     mean squared error (any other output: MSE on a)
+
+The training objective over n samples, with L2 strength λ on the weights (not the biases), is
+
+    J = (1/n) Σ_i s_i ℓ_i  +  (λ / 2n) Σ_layers ‖W‖²
+
+which is scikit-learn's convention with λ = 1/C and Nielsen's with λ as in his book.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import training
+from .errors import ConfigError, DataError, NotFittedError
+from .layers import Dense, Flatten, Layer, layer_from_config
+from .losses import LOSS_FOR_OUTPUT, get_loss
+
+DTYPES = {"float32": np.float32, "float64": np.float64}
+
+
+class Sequential:
+    """Layers applied one after the other: a = f_L(… f_2(f_1(x))).
+
+    Parameters
+    ----------
+    layers : list of Layer — usually Flatten, then Dense (and Dropout) layers.
+    dtype : "float32" (default) or "float64".
+    """
+
+    def __init__(self, layers, dtype="float32"):
+        self.layers: list[Layer] = list(layers)
+        if not self.layers or not all(isinstance(layer, Layer) for layer in self.layers):
+            raise ConfigError("Sequential needs a non-empty list of layers (Flatten, Dense, …).")
+        if not any(isinstance(layer, Dense) for layer in self.layers):
+            raise ConfigError("Sequential needs at least one Dense layer to compute anything.")
+        if str(np.dtype(dtype)) not in DTYPES:
+            raise ConfigError(f"dtype must be 'float32' or 'float64'. Got {dtype!r} instead.")
+        self.dtype = np.dtype(dtype)
+        self.classes_ = None
+        self.preprocessor = None  # applied to raw inputs by fit/predict when set
+        self.history = None
+        self.meta: dict = {}  # free-form facts saved with the model (training summary, …)
+        self.last_output = None  # the output (z or a) of the last training forward pass
+
+    # ---- structure -------------------------------------------------------------------
+    @property
+    def output_layer(self) -> Dense:
+        return [layer for layer in self.layers if isinstance(layer, Dense)][-1]
+
+    @property
+    def task(self) -> str:
+        name = self.output_layer.activation.name
+        if name == "sigmoid" and self.output_layer.units == 1:
+            return "binary"
+        if name == "softmax":
+            return "multiclass"
+        return "regression"
+
+    @property
+    def loss(self):
+        return get_loss(LOSS_FOR_OUTPUT.get(self.output_layer.activation.name, "mse"))
+
+    @property
+    def built(self) -> bool:
+        return all(layer.built for layer in self.layers)
+
+    @property
+    def input_shape(self):
+        return self.layers[0].input_shape
+
+    @property
+    def image_shape(self):
+        first = self.layers[0]
+        return first.image_shape if isinstance(first, Flatten) else None
+
+    @property
+    def n_features(self) -> int:
+        return int(np.prod(self.input_shape))
+
+    def build(self, input_shape, rng):
+        """Create every layer's weights from the shape of one sample."""
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.build(shape, self.dtype, rng)
+        return self
+
+    def parameters(self):
+        """(key, θ, g) for every parameter, key like 'layers.1.W' — what optimizers update."""
+        for i, layer in enumerate(self.layers):
+            for name, theta in layer.params.items():
+                yield f"layers.{i}.{name}", theta, layer.grads[name]
+
+    def get_weights(self) -> dict:
+        return {key: theta for key, theta, _ in self.parameters()}
+
+    def set_weights(self, weights: dict):
+        for key, theta, _ in self.parameters():
+            if key not in weights:
+                raise DataError(f"set_weights: missing {key!r}.")
+            value = np.asarray(weights[key])
+            if value.shape != theta.shape:
+                raise DataError(
+                    f"set_weights: {key} must have shape {theta.shape}, got {value.shape}."
+                )
+            theta[...] = value
+
+    def n_params(self) -> int:
+        return sum(layer.n_params() for layer in self.layers)
+
+    def get_config(self) -> dict:
+        return {
+            "dtype": str(self.dtype),
+            "layers": [
+                {"type": type(layer).__name__, "config": layer.get_config()}
+                for layer in self.layers
+            ],
+        }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        layers = [layer_from_config(item["type"], item["config"]) for item in config["layers"]]
+        return cls(layers, dtype=config.get("dtype", "float32"))
+
+    # ---- the math ----------------------------------------------------------------------
+    def forward(self, X, training=False):
+        """a of the output layer for a batch X (already preprocessed, in the model's dtype)."""
+        a = X
+        for layer in self.layers:
+            a = layer.forward(a, training)
+        return a
+
+    def _forward_for_loss(self, X, training):
+        a = X
+        last = self.layers.index(self.output_layer)
+        for layer in self.layers[:last]:
+            a = layer.forward(a, training)
+        if self.loss.from_logits:
+            a = self.output_layer.forward_logits(a, training)
+        else:
+            a = self.output_layer.forward(a, training)
+        for layer in self.layers[last + 1 :]:
+            a = layer.forward(a, training)
+        return a
+
+    def _backward(self, g):
+        """Backpropagation: hand g = ∂L/∂(output) down the layers, each filling its grads."""
+        first_with_params = min(i for i, layer in enumerate(self.layers) if layer.params)
+        last = self.layers.index(self.output_layer)
+        for i in range(len(self.layers) - 1, first_with_params - 1, -1):
+            layer = self.layers[i]
+            need = i > first_with_params
+            if i == last and self.loss.from_logits:
+                g = layer.backward_logits(g, need)
+            else:
+                g = layer.backward(g, need)
+
+    def loss_and_gradients(self, X, target, weights=None, l2=0.0, n_total=None, training=False):
+        """One forward and backward pass. Returns J for this batch; fills every layer's grads.
+
+        ``target`` is already encoded (class indices, 0/1 column or values); ``n_total`` is the
+        training-set size n in the L2 term (λ / 2n) ‖W‖² (the batch size when None).
+        """
+        out = self._forward_for_loss(X, training)
+        value, g = self.loss.value_and_gradient(out, target, weights)
+        self.last_output = out
+        self._backward(g)
+        if l2:
+            coef = l2 / (n_total or len(X))
+            for layer in self.layers:
+                if "W" in layer.params:
+                    W = layer.params["W"]
+                    value += 0.5 * coef * float(np.vdot(W, W))
+                    layer.grads["W"] += W.dtype.type(coef) * W
+        return value
+
+    def objective(self, X, target, weights=None, l2=0.0, n_total=None) -> float:
+        """J for a batch, forward only (what gradient checking differentiates numerically)."""
+        value = self.loss.value(self._forward_for_loss(X, training=False), target, weights)
+        return value + (self.l2_penalty(l2, n_total or len(X)) if l2 else 0.0)
+
+    def l2_penalty(self, l2, n_total) -> float:
+        squares = sum(float(np.vdot(W, W)) for key, W in self.get_weights().items() if key.endswith("W"))
+        return 0.5 * l2 / n_total * squares
+
+    # ---- inputs and labels ---------------------------------------------------------------
+    def check_X(self, X, name="X") -> np.ndarray:
+        """X as a C-contiguous array of the model's dtype, shape (n, n_features), all finite."""
+        if self.preprocessor is not None:
+            X = self.preprocessor.transform(np.asarray(X, dtype=np.float64).reshape(len(X), -1))
+        try:
+            X = np.asarray(X, dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{name} must be a numeric array. Got {exc}.") from None
+        if X.ndim < 2:
+            raise DataError(
+                f"{name} must be 2-D (n_samples, n_features) or images (n, h, w[, c]). "
+                f"Got shape {X.shape} instead; use X.reshape(1, -1) for one sample."
+            )
+        if self.built and X.shape[1:] not in (tuple(self.input_shape), (self.n_features,)):
+            raise DataError(
+                f"{name} has samples of shape {X.shape[1:]} but the model expects "
+                f"{tuple(self.input_shape)} ({self.n_features} features)."
+            )
+        X = np.ascontiguousarray(X.reshape(len(X), -1))
+        if not np.isfinite(X).all():
+            bad = np.argwhere(~np.isfinite(X))[0]
+            raise DataError(
+                f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}). "
+                "Remove or impute those values first."
+            )
+        return X
+
+    def encode_labels(self, y, classes=None):
+        """Original labels → the loss's targets; sets ``classes_`` on first use."""
+        y = np.asarray(y)
+        if self.task == "regression":
+            return y.astype(self.dtype).reshape(len(y), -1)
+        if y.ndim != 1:
+            raise DataError(f"y must be 1-D (n_samples,) of class labels. Got shape {y.shape}.")
+        if y.dtype.kind == "f" and np.any(y != np.round(y)):
+            raise DataError(
+                "y holds floats with fractions (e.g. "
+                f"{y[y != np.round(y)][0]!r}); class labels must be integers or strings."
+            )
+        if classes is not None or self.classes_ is None:
+            self.classes_ = self._check_classes(np.unique(y) if classes is None else np.asarray(classes))
+        index = np.searchsorted(self.classes_, y)
+        index = np.clip(index, 0, len(self.classes_) - 1)
+        unknown = self.classes_[index] != y
+        if unknown.any():
+            raise DataError(
+                f"y holds label {y[unknown][0]!r}, which is not one of the model's classes "
+                f"{list(self.classes_)}."
+            )
+        if self.task == "binary":
+            return index.astype(self.dtype)
+        return index.astype(np.intp)
+
+    def _check_classes(self, classes):
+        if len(classes) < 2:
+            raise DataError(
+                f"y has only one class ({classes[0]!r} if any): a classifier needs at least two."
+                if len(classes)
+                else "y is empty: a classifier needs examples of at least two classes."
+            )
+        expected = 2 if self.task == "binary" else self.output_layer.units
+        if len(classes) != expected:
+            layer = self.output_layer
+            hint = (
+                " Use Dense(1, 'sigmoid') for two classes."
+                if len(classes) == 2
+                else f" Use Dense({len(classes)}, 'softmax')."
+            )
+            raise DataError(
+                f"The output layer Dense({layer.units}, '{layer.activation.name}') predicts "
+                f"{expected} classes, but y has {len(classes)}.{hint}"
+            )
+        return classes
+
+    # ---- training ----------------------------------------------------------------------
+    def fit(self, X, y, epochs=10, batch_size=32, optimizer="sgd", **options) -> training.History:
+        """Train by mini-batch gradient descent; see ``glassnet.training.fit`` for every option."""
+        return training.fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, **options)
+
+    # ---- prediction --------------------------------------------------------------------
+    def _check_fitted(self):
+        if not self.built:
+            raise NotFittedError("This model has no weights yet: call fit() or load a trained model.")
+
+    def predict_proba(self, X) -> np.ndarray:
+        """(n, n_classes) class probabilities (binary: [1 − p, p])."""
+        self._check_fitted()
+        if self.task == "regression":
+            raise ConfigError("predict_proba needs a sigmoid or softmax output layer; use predict().")
+        p = self.forward(self.check_X(X))
+        if self.task == "binary":
+            return np.hstack([1 - p, p])
+        return p
+
+    def predict(self, X) -> np.ndarray:
+        """Class labels (the original label values), or values for a regression network."""
+        self._check_fitted()
+        if self.task == "regression":
+            out = self.forward(self.check_X(X))
+            return out[:, 0] if out.shape[1] == 1 else out
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def score(self, X, y) -> float:
+        """Accuracy: the fraction of samples whose predicted label equals y."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def summary(self) -> str:
+        """A table: each layer, its output shape, its parameter count and its formula."""
+        rows = [("layer", "output shape", "params", "computes")]
+        for layer in self.layers:
+            shape = "(batch, " + ", ".join(map(str, layer.output_shape or ("?",))) + ")"
+            formula = layer.formula
+            if isinstance(layer, Dense):
+                formula = f"{layer.formula}, a = {layer.activation.name}(z)"
+            rows.append((layer.describe(), shape, f"{layer.n_params():,}", formula))
+        widths = [max(len(row[k]) for row in rows) for k in range(4)]
+        lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+        lines.insert(1, "-" * len(lines[0]))
+        lines.append(f"Total parameters: {self.n_params():,}  (dtype {self.dtype})")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        inner = ",\n    ".join(repr(layer) for layer in self.layers)
+        return f"Sequential([\n    {inner},\n])"

@@ -1,0 +1,213 @@
+"""Optimizers: how a gradient becomes a step. Each updates the parameters in place.
+
+Notation: θ a parameter, g = ∂L/∂θ its gradient for this batch, η the learning rate.
+
+* SGD        θ ← θ − η g
+* Momentum   v ← μ v − η g;  θ ← θ + v            (Nesterov: θ ← θ + μ v − η g)
+* Adam       m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  θ ← θ − η m̂ / (√v̂ + ε)
+             with m̂ = m / (1−β₁ᵗ), v̂ = v / (1−β₂ᵗ)
+
+The learning rate is a number or a schedule (``StepDecay``, ``ExponentialDecay``): a function
+of the epoch. L2 regularization is part of the loss (see ``Sequential.fit(l2=…)``), so every
+optimizer sees it in g.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ConfigError, unknown_name
+
+
+class StepDecay:
+    """η(epoch) = η₀ · factor^⌊epoch / every⌋ — drop by ``factor`` every ``every`` epochs."""
+
+    def __init__(self, lr: float, factor: float = 0.5, every: int = 10):
+        self.lr, self.factor, self.every = _positive("lr", lr), float(factor), int(every)
+        if not 0 < self.factor <= 1 or self.every < 1:
+            raise ConfigError(
+                f"StepDecay: need 0 < factor ≤ 1 and every ≥ 1. Got {factor!r}, {every!r} instead."
+            )
+
+    def __call__(self, epoch: int) -> float:
+        return self.lr * self.factor ** (epoch // self.every)
+
+    def get_config(self):
+        return {"name": "step", "lr": self.lr, "factor": self.factor, "every": self.every}
+
+
+class ExponentialDecay:
+    """η(epoch) = η₀ · rate^epoch."""
+
+    def __init__(self, lr: float, rate: float = 0.95):
+        self.lr, self.rate = _positive("lr", lr), float(rate)
+        if not 0 < self.rate <= 1:
+            raise ConfigError(f"ExponentialDecay: rate must be in (0, 1]. Got {rate!r} instead.")
+
+    def __call__(self, epoch: int) -> float:
+        return self.lr * self.rate**epoch
+
+    def get_config(self):
+        return {"name": "exponential", "lr": self.lr, "rate": self.rate}
+
+
+SCHEDULES = {"step": StepDecay, "exponential": ExponentialDecay}
+
+
+def _positive(name, value) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a positive number. Got {value!r} instead.") from None
+    if not np.isfinite(number) or number <= 0:
+        raise ConfigError(f"{name} must be a positive number. Got {value!r} instead.")
+    return number
+
+
+def _schedule(lr):
+    if callable(lr):
+        return lr
+    if isinstance(lr, dict):
+        settings = dict(lr)
+        name = settings.pop("name", None)
+        if name not in SCHEDULES:
+            raise unknown_name("learning-rate schedule", name, SCHEDULES)
+        return SCHEDULES[name](**settings)
+    return _positive("lr", lr)
+
+
+class Optimizer:
+    """Base class: keeps per-parameter state in ``self.state[key][name]`` (key = 'layer_i.W')."""
+
+    name = "optimizer"
+
+    def __init__(self, lr=0.01):
+        self.lr = _schedule(lr)
+        self.state: dict[str, np.ndarray] = {}
+        self.iterations = 0
+        self.epoch = 0
+
+    def current_lr(self) -> float:
+        return float(self.lr(self.epoch)) if callable(self.lr) else self.lr
+
+    def step(self, params_and_grads):
+        """Update every (key, θ, g) in place; g may be overwritten as scratch space."""
+        self.iterations += 1
+        lr = self.current_lr()
+        for key, theta, g in params_and_grads:
+            self.update(key, theta, g, lr)
+
+    def update(self, key, theta, g, lr):
+        raise NotImplementedError
+
+    def slot(self, key, like):
+        if key not in self.state:
+            self.state[key] = np.zeros_like(like)
+        return self.state[key]
+
+    def get_config(self) -> dict:
+        lr = self.lr.get_config() if hasattr(self.lr, "get_config") else self.lr
+        return {"lr": lr}
+
+    def state_dict(self) -> tuple[dict, dict]:
+        """(arrays, scalars) — everything needed to resume exactly."""
+        return dict(self.state), {"iterations": self.iterations, "epoch": self.epoch}
+
+    def load_state_dict(self, arrays, scalars):
+        self.state = {k: np.array(v) for k, v in arrays.items()}
+        self.iterations = int(scalars["iterations"])
+        self.epoch = int(scalars["epoch"])
+
+    def __repr__(self):
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({settings})"
+
+
+class SGD(Optimizer):
+    """Plain stochastic gradient descent: θ ← θ − η g."""
+
+    name = "sgd"
+
+    def update(self, key, theta, g, lr):
+        g *= theta.dtype.type(lr)
+        theta -= g
+
+
+class Momentum(Optimizer):
+    """Gradient descent with momentum μ (a velocity that remembers past steps):
+    v ← μ v − η g;  θ ← θ + v.  With ``nesterov=True`` the step looks ahead:
+    θ ← θ + μ v − η g (the form Keras, PyTorch and scikit-learn use)."""
+
+    name = "momentum"
+
+    def __init__(self, lr=0.01, momentum=0.9, nesterov=False):
+        super().__init__(lr)
+        if not 0.0 <= float(momentum) < 1.0:
+            raise ConfigError(f"Momentum: momentum must be in [0, 1). Got {momentum!r} instead.")
+        self.momentum = float(momentum)
+        self.nesterov = bool(nesterov)
+
+    def update(self, key, theta, g, lr):
+        v = self.slot(key, theta)
+        mu = theta.dtype.type(self.momentum)
+        g *= theta.dtype.type(lr)
+        v *= mu
+        v -= g
+        if self.nesterov:
+            theta += mu * v
+            theta -= g
+        else:
+            theta += v
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba, 2015): per-parameter step sizes from running averages of g and g²."""
+
+    name = "adam"
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999, epsilon=1e-8):
+        super().__init__(lr)
+        self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and self.epsilon > 0):
+            raise ConfigError("Adam: need 0 ≤ beta1, beta2 < 1 and epsilon > 0.")
+
+    def update(self, key, theta, g, lr):
+        m = self.slot(key + ".m", theta)
+        v = self.slot(key + ".v", theta)
+        t = self.iterations
+        dtype = theta.dtype.type
+        m *= dtype(self.beta1)
+        m += dtype(1 - self.beta1) * g
+        g *= g
+        v *= dtype(self.beta2)
+        v += dtype(1 - self.beta2) * g
+        step_size = lr * np.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
+        denom = np.sqrt(v)
+        denom += dtype(self.epsilon * np.sqrt(1 - self.beta2**t))
+        theta -= dtype(step_size) * m / denom
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "beta1": self.beta1,
+            "beta2": self.beta2,
+            "epsilon": self.epsilon,
+        }
+
+
+OPTIMIZERS = {cls.name: cls for cls in (SGD, Momentum, Adam)}
+
+
+def get_optimizer(spec, **settings) -> Optimizer:
+    """An optimizer from an instance, a name ('adam') plus settings, or a config dict."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if isinstance(spec, dict):
+        settings = {**spec, **settings}
+        spec = settings.pop("name", None)
+    if not isinstance(spec, str) or spec.lower() not in OPTIMIZERS:
+        raise unknown_name("optimizer", spec, OPTIMIZERS)
+    return OPTIMIZERS[spec.lower()](**settings)

@@ -1,0 +1,361 @@
+"""The fit loop: shuffled mini-batches, validation, early stopping, checkpoints, progress.
+
+One epoch: draw a permutation of the n training rows from (seed, epoch); for each batch of
+rows, forward, loss, backward, optimizer step. Because every random choice is derived from
+the seed and the epoch (not from a global RNG), the same seed gives bit-identical weights,
+and a run resumed from a checkpoint continues exactly where it stopped.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .errors import ConfigError, DataError, DivergedError, GlassnetWarning, TrainingInterrupted
+from .layers import Dense, Dropout
+from .optimizers import get_optimizer
+from .progress import Callback, reporters_for
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+class History:
+    """Per-epoch metrics: ``history.loss[e]``, ``history.val_accuracy[e]``, ``history.history``."""
+
+    def __init__(self, history=None, **info):
+        self.history = {key: list(history.get(key, [])) for key in METRICS} if history else {k: [] for k in METRICS}
+        self.info = dict(info)  # seed, stopped_epoch, best_epoch, …
+
+    def append(self, logs):
+        for key in METRICS:
+            self.history[key].append(logs.get(key))
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history["loss"])
+
+    def __getattr__(self, name):
+        if name in METRICS:
+            return self.history[name]
+        raise AttributeError(name)
+
+    def to_dict(self) -> dict:
+        return {"history": self.history, "info": self.info}
+
+    @classmethod
+    def from_dict(cls, data) -> History:
+        return cls(data.get("history", {}), **data.get("info", {}))
+
+    def __repr__(self):
+        last = {k: v[-1] for k, v in self.history.items() if v and v[-1] is not None}
+        return f"History(epochs={self.epochs}, last={last})"
+
+
+class EarlyStopping:
+    """Stop when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs, and
+    (``restore_best_weights``) put back the weights of the best epoch."""
+
+    def __init__(self, patience=5, monitor="auto", min_delta=0.0, restore_best_weights=True):
+        if int(patience) < 1:
+            raise ConfigError(f"EarlyStopping: patience must be ≥ 1. Got {patience!r} instead.")
+        self.patience, self.monitor = int(patience), monitor
+        self.min_delta, self.restore_best_weights = float(min_delta), bool(restore_best_weights)
+        self.best, self.best_epoch, self.wait, self.best_weights = math.inf, -1, 0, None
+
+    def update(self, epoch, logs, model) -> bool:
+        """Record this epoch; True when training should stop."""
+        key = self.monitor if self.monitor != "auto" else ("val_loss" if logs.get("val_loss") is not None else "loss")
+        value = logs[key] if "loss" in key else -logs[key]
+        if value < self.best - self.min_delta:
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            self.best_weights = {k: v.copy() for k, v in model.get_weights().items()}
+            return False
+        self.wait += 1
+        return self.wait >= self.patience
+
+    def restore(self, model):
+        if self.restore_best_weights and self.best_weights is not None:
+            model.set_weights(self.best_weights)
+
+
+def _as_early_stopping(value):
+    if value is None or value is False:
+        return None
+    if isinstance(value, EarlyStopping):
+        return value
+    return EarlyStopping(patience=int(value))
+
+
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{name} must be a positive integer. Got {value!r} instead.")
+    return int(value)
+
+
+class Trainer:
+    """Holds one training run's state so it can be stopped, saved and resumed exactly."""
+
+    def __init__(self, model, X, y, *, epochs, batch_size, optimizer, l2=0.0, seed=None,
+                 sample_weight=None, validation=None, early_stopping=None, callbacks=()):
+        self.model = model
+        self.epochs = _positive_int("epochs", epochs)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.optimizer = get_optimizer(optimizer)
+        self.l2 = float(l2)
+        if not math.isfinite(self.l2) or self.l2 < 0:
+            raise ConfigError(f"l2 must be a number ≥ 0. Got {l2!r} instead.")
+        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        self.X, self.target, self.weights = X, y, sample_weight
+        self.validation = validation
+        self.early_stopping = _as_early_stopping(early_stopping)
+        self.callbacks: list[Callback] = list(callbacks)
+        self.history = History(seed=self.seed)
+        self.epoch, self.batch = 0, 0  # where the next step starts
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self.stop_requested = False
+        self.last_good = None
+
+    @property
+    def n(self) -> int:
+        return len(self.X)
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(self.n / self.batch_size)
+
+    def request_stop(self):
+        """Ask the loop to stop after the current batch (safe to call from a signal handler)."""
+        self.stop_requested = True
+
+    def permutation(self, epoch):
+        return np.random.default_rng([self.seed, 1, epoch]).permutation(self.n)
+
+    def _seed_dropout(self, epoch):
+        for i, layer in enumerate(self.model.layers):
+            if isinstance(layer, Dropout):
+                layer.rng = np.random.default_rng([self.seed, 2, epoch, i])
+
+    def run(self) -> History:
+        model = self.model
+        if not model.built:
+            model.build(self.X.shape[1:], np.random.default_rng([self.seed, 0]))
+        self.params = list(model.parameters())
+        self.last_good = {k: v.copy() for k, v in model.get_weights().items()}
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        try:
+            while self.epoch < self.epochs and not self._run_epoch():
+                pass
+        finally:
+            for callback in self.callbacks:
+                callback.on_train_end(self)
+        if self.early_stopping is not None:
+            self.early_stopping.restore(model)
+            self.history.info["best_epoch"] = self.early_stopping.best_epoch
+        self.history.info["epochs_run"] = self.history.epochs
+        model.history = self.history
+        return self.history
+
+    def _run_epoch(self) -> bool:
+        """Train one epoch (or its rest, after a resume). True when training should stop."""
+        epoch, model = self.epoch, self.model
+        self.optimizer.epoch = epoch
+        if self.batch == 0:
+            self._seed_dropout(epoch)
+        for callback in self.callbacks:
+            callback.on_epoch_begin(self, epoch)
+        order = self.permutation(epoch)
+        for batch in range(self.batch, self.batches_per_epoch):
+            self._step(order[batch * self.batch_size : (batch + 1) * self.batch_size], epoch)
+            self.batch = batch + 1
+            logs = self._running_logs()
+            for callback in self.callbacks:
+                callback.on_batch_end(self, batch, logs)
+            if self.stop_requested and self.batch < self.batches_per_epoch:
+                self._interrupt()
+        logs = self._epoch_logs()
+        self.history.append(logs)
+        self.epoch, self.batch = epoch + 1, 0
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self.last_good = {k: v.copy() for k, v in model.get_weights().items()}
+        stop = self.early_stopping is not None and self.early_stopping.update(epoch, logs, model)
+        if stop:
+            self.history.info["stopped_epoch"] = epoch
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, epoch, logs)
+        if self.stop_requested and self.epoch < self.epochs:
+            self._interrupt()
+        return stop
+
+    def _step(self, rows, epoch):
+        model = self.model
+        x, t = self.X[rows], self.target[rows]
+        w = self.weights[rows] if self.weights is not None else None
+        loss = model.loss_and_gradients(x, t, w, self.l2, self.n, training=True)
+        if not math.isfinite(loss):
+            model.set_weights(self.last_good)
+            raise DivergedError(
+                f"The training loss became {loss} in epoch {epoch + 1}; the weights of the last "
+                "good epoch were kept. Try a smaller learning rate or standardized inputs.",
+                epoch=epoch,
+            )
+        self.optimizer.step(self.params)
+        self.sums["loss"] += loss * len(rows)
+        self.sums["seen"] += len(rows)
+        if model.task != "regression":
+            self.sums["correct"] += int(np.count_nonzero(_predicted_index(model, model.last_output) == t))
+
+    def _interrupt(self):
+        raise TrainingInterrupted(
+            f"Training stopped in epoch {self.epoch + 1} after batch {self.batch}.", epoch=self.epoch
+        )
+
+    def _running_logs(self) -> dict:
+        seen = max(self.sums["seen"], 1)
+        logs = {"loss": self.sums["loss"] / seen}
+        if self.model.task != "regression":
+            logs["accuracy"] = self.sums["correct"] / seen
+        return logs
+
+    def _epoch_logs(self) -> dict:
+        logs = self._running_logs()
+        if self.l2:
+            logs["loss"] += self.model.l2_penalty(self.l2, self.n)
+        if self.validation is not None:
+            Xv, tv = self.validation
+            logs.update(evaluate_encoded(self.model, Xv, tv, prefix="val_"))
+        return logs
+
+    # ---- checkpoints -------------------------------------------------------------------
+    def state_dict(self) -> tuple[dict, dict]:
+        """(arrays, scalars): weights, optimizer state and loop position, to resume exactly."""
+        arrays = {f"model.{k}": v for k, v in self.model.get_weights().items()}
+        opt_arrays, opt_scalars = self.optimizer.state_dict()
+        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
+        scalars = {"epoch": self.epoch, "batch": self.batch, "seed": self.seed, "sums": self.sums,
+                   "optimizer": opt_scalars, "history": self.history.to_dict(),
+                   "dropout": self._dropout_states()}
+        if self.early_stopping is not None:
+            stopper = self.early_stopping
+            scalars["early_stopping"] = {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}
+            if stopper.best_weights is not None:
+                arrays.update({f"best.{k}": v for k, v in stopper.best_weights.items()})
+        return arrays, scalars
+
+    def _dropout_states(self):
+        return {str(i): layer.rng.bit_generator.state for i, layer in enumerate(self.model.layers) if isinstance(layer, Dropout)}
+
+    def load_state_dict(self, arrays, scalars):
+        self.model.set_weights({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+        self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer.")}, scalars["optimizer"])
+        self.epoch, self.batch, self.seed = int(scalars["epoch"]), int(scalars["batch"]), int(scalars["seed"])
+        self.sums = dict(scalars["sums"])
+        self.history = History.from_dict(scalars["history"])
+        for i, state in scalars.get("dropout", {}).items():
+            self.model.layers[int(i)].rng.bit_generator.state = state
+        if self.early_stopping is not None and "early_stopping" in scalars:
+            stopper, saved = self.early_stopping, scalars["early_stopping"]
+            stopper.best, stopper.best_epoch, stopper.wait = float(saved["best"]), int(saved["best_epoch"]), int(saved["wait"])
+            best = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")}
+            stopper.best_weights = best or None
+
+
+def _predicted_index(model, out):
+    if model.task == "binary":
+        return (out[:, 0] > 0).astype(model.dtype)  # z > 0 ⇔ σ(z) > 0.5
+    return np.argmax(out, axis=1)
+
+
+def evaluate_encoded(model, X, target, prefix="") -> dict:
+    """Loss and accuracy of already-checked X and encoded targets, without touching grads."""
+    out = model._forward_for_loss(X, training=False)
+    loss, _ = model.loss.value_and_gradient(out, target)
+    logs = {prefix + "loss": loss}
+    if model.task != "regression":
+        logs[prefix + "accuracy"] = float(np.mean(_predicted_index(model, out) == target))
+    return logs
+
+
+def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_data=None,
+        validation_split=0.0, early_stopping=None, seed=None, verbose="auto", l2=0.0,
+        sample_weight=None, classes=None, callbacks=(), resume=None, trainer_hook=None) -> History:
+    """Train ``model`` on (X, y) by mini-batch gradient descent and return its ``History``.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features) or images (n_samples, h, w[, c]); raw if the model has a
+        preprocessor, otherwise already scaled.
+    y : (n_samples,) labels (ints or strings) — or values for a regression output.
+    epochs, batch_size : passes over the data and rows per gradient step.
+    optimizer : an Optimizer, or 'sgd' | 'momentum' | 'adam' with default settings.
+    validation_data : (X_val, y_val) evaluated after every epoch.
+    validation_split : fraction of (X, y) held out (stratified) instead, if no validation_data.
+    early_stopping : patience in epochs or an ``EarlyStopping``; the best weights are restored.
+    seed : makes the run repeat bit for bit (initial weights, shuffles, dropout masks).
+    verbose : 0 silent, 1 progress bar, 2 a line per epoch, 'auto' a bar only in a terminal.
+    l2 : λ in the penalty (λ / 2n) Σ‖W‖² on every weight matrix (biases are not penalized).
+    sample_weight : (n_samples,) weights s_i in the loss (1/n) Σ s_i ℓ_i.
+    resume : a checkpoint ``(arrays, scalars)`` from ``Trainer.state_dict()`` to continue.
+    trainer_hook : called with the ``Trainer`` before it runs (the CLI uses it for Ctrl-C).
+    """
+    X = model.check_X(X)
+    y = np.asarray(y)
+    if len(X) != len(y):
+        raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must have one row per sample.")
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, len(X), model.dtype)
+    if validation_data is None and validation_split:
+        X, y, sample_weight, validation_data = _split_off(X, y, sample_weight, validation_split, seed)
+    target = model.encode_labels(y, classes)
+    validation = None
+    if validation_data is not None:
+        Xv, yv = validation_data
+        validation = (model.check_X(Xv, "validation X"), model.encode_labels(np.asarray(yv)))
+    _warn_zero_hidden(model)
+    trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                      l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
+                      early_stopping=early_stopping,
+                      callbacks=[*reporters_for(verbose), *callbacks])
+    if resume is not None:
+        if not model.built:
+            model.build(X.shape[1:], np.random.default_rng(0))
+        trainer.load_state_dict(*resume)
+    if trainer_hook is not None:
+        trainer_hook(trainer)
+    return trainer.run()
+
+
+def _check_sample_weight(sample_weight, n, dtype):
+    weights = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    if len(weights) != n or not np.isfinite(weights).all() or (weights < 0).any():
+        raise DataError(f"sample_weight must hold {n} finite numbers ≥ 0.")
+    return weights
+
+
+def _split_off(X, y, sample_weight, fraction, seed):
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < float(fraction) < 1.0:
+        raise ConfigError(f"validation_split must be in (0, 1). Got {fraction!r} instead.")
+    rows = np.arange(len(X))
+    labels = y if y.ndim == 1 and y.dtype.kind in "iuUSO" else None
+    try:
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed, stratify=labels)
+    except ValueError:  # too few samples of some class to stratify
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+    weights = sample_weight[train] if sample_weight is not None else None
+    return X[train], y[train], weights, (X[val], y[val])
+
+
+def _warn_zero_hidden(model):
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    for layer in dense[:-1]:
+        if layer.init == "zeros" and not model.built:
+            warnings.warn(
+                f"Hidden layer {layer.describe()} starts from zero weights: every unit computes "
+                "the same z, gets the same gradient and stays identical. Use init='glorot_uniform'.",
+                GlassnetWarning,
+                stacklevel=4,
+            )
