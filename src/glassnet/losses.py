@@ -17,7 +17,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .activations import Softmax
 from .errors import unknown_name
 
 
@@ -69,9 +68,12 @@ class CategoricalCrossEntropy(Loss):
     def value_and_gradient(self, z, y, weights=None):
         n = len(z)
         rows = np.arange(n)
-        p = Softmax().forward(z)
-        # logsumexp(z) − z_y = −log p_y, but exact even where p_y underflows
-        per_sample = special.logsumexp(z, axis=1) - z[rows, y]
+        shifted = z - z.max(axis=1, keepdims=True)  # softmax(z) = softmax(z − max z): no overflow
+        e = np.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        # −log p_y = log Σ_k e^(z_k − max) − (z_y − max), exact even where p_y underflows
+        per_sample = np.log(total[:, 0]) - shifted[rows, y]
+        p = np.divide(e, total, out=e)
         p[rows, y] -= 1.0
         if weights is not None:
             p *= weights.astype(z.dtype, copy=False)[:, None]

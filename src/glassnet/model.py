@@ -48,11 +48,21 @@ class Sequential:
         self.history = None
         self.meta: dict = {}  # free-form facts saved with the model (training summary, …)
         self.last_output = None  # the output (z or a) of the last training forward pass
+        self._loss = None
+        self._output_index = None
+        self._first_trainable = None
 
     # ---- structure -------------------------------------------------------------------
     @property
     def output_layer(self) -> Dense:
-        return [layer for layer in self.layers if isinstance(layer, Dense)][-1]
+        return self.layers[self.output_index]
+
+    @property
+    def output_index(self) -> int:
+        """Position of the last Dense layer, whose activation pairs with the loss."""
+        if self._output_index is None:
+            self._output_index = max(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
+        return self._output_index
 
     @property
     def task(self) -> str:
@@ -64,8 +74,18 @@ class Sequential:
         return "regression"
 
     @property
+    def first_trainable_index(self) -> int:
+        """Position of the first layer with weights: backprop needs no ∂L/∂x below it."""
+        if self._first_trainable is None:
+            self._first_trainable = min(i for i, layer in enumerate(self.layers) if isinstance(layer, Dense))
+        return self._first_trainable
+
+    @property
     def loss(self):
-        return get_loss(LOSS_FOR_OUTPUT.get(self.output_layer.activation.name, "mse"))
+        name = LOSS_FOR_OUTPUT.get(self.output_layer.activation.name, "mse")
+        if self._loss is None or self._loss.name != name:
+            self._loss = get_loss(name)
+        return self._loss
 
     @property
     def built(self) -> bool:
@@ -138,41 +158,47 @@ class Sequential:
 
     def _forward_for_loss(self, X, training):
         a = X
-        last = self.layers.index(self.output_layer)
+        last = self.output_index
         for layer in self.layers[:last]:
             a = layer.forward(a, training)
+        output = self.layers[last]
         if self.loss.from_logits:
-            a = self.output_layer.forward_logits(a, training)
+            a = output.forward_logits(a, training)
         else:
-            a = self.output_layer.forward(a, training)
+            a = output.forward(a, training)
         for layer in self.layers[last + 1 :]:
             a = layer.forward(a, training)
         return a
 
     def _backward(self, g):
         """Backpropagation: hand g = ∂L/∂(output) down the layers, each filling its grads."""
-        first_with_params = min(i for i, layer in enumerate(self.layers) if layer.params)
-        last = self.layers.index(self.output_layer)
+        first_with_params = self.first_trainable_index
+        last, fused = self.output_index, self.loss.from_logits
         for i in range(len(self.layers) - 1, first_with_params - 1, -1):
             layer = self.layers[i]
             need = i > first_with_params
-            if i == last and self.loss.from_logits:
+            if i == last and fused:
                 g = layer.backward_logits(g, need)
             else:
                 g = layer.backward(g, need)
 
-    def loss_and_gradients(self, X, target, weights=None, l2=0.0, n_total=None, training=False):
+    def loss_and_gradients(self, X, target, weights=None, l2=0.0, n_total=None, training=False,
+                           grad_scale=1.0):
         """One forward and backward pass. Returns J for this batch; fills every layer's grads.
 
         ``target`` is already encoded (class indices, 0/1 column or values); ``n_total`` is the
         training-set size n in the L2 term (λ / 2n) ‖W‖² (the batch size when None).
+        ``grad_scale`` s multiplies every gradient (applied once, to the small ∂L/∂output);
+        optimizers use it to fold the learning rate in (see ``Optimizer.grad_scale``).
         """
         out = self._forward_for_loss(X, training)
         value, g = self.loss.value_and_gradient(out, target, weights)
         self.last_output = out
+        if grad_scale != 1.0:
+            g *= g.dtype.type(grad_scale)
         self._backward(g)
         if l2:
-            coef = l2 / (n_total or len(X))
+            coef = grad_scale * l2 / (n_total or len(X))
             for layer in self.layers:
                 if "W" in layer.params:
                     W = layer.params["W"]
@@ -209,7 +235,8 @@ class Sequential:
                 f"{tuple(self.input_shape)} ({self.n_features} features)."
             )
         X = np.ascontiguousarray(X.reshape(len(X), -1))
-        if not np.isfinite(X).all():
+        # a NaN or ±inf anywhere makes the sum non-finite (one fast pass); only then look closer
+        if not np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)) and not np.isfinite(X).all():
             bad = np.argwhere(~np.isfinite(X))[0]
             raise DataError(
                 f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}). "

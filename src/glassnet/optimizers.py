@@ -90,14 +90,20 @@ class Optimizer:
     def current_lr(self) -> float:
         return float(self.lr(self.epoch)) if callable(self.lr) else self.lr
 
-    def step(self, params_and_grads):
-        """Update every (key, θ, g) in place; g may be overwritten as scratch space."""
+    def grad_scale(self) -> float:
+        """A factor s the training loop may fold into the loss gradient, so that backprop
+        delivers s·g instead of g. SGD and Momentum ask for s = η: the learning rate then costs
+        one multiply on the small output gradient instead of a pass over every weight."""
+        return 1.0
+
+    def step(self, params_and_grads, grad_scale=1.0):
+        """Update every (key, θ, s·g) in place, s = ``grad_scale``; g may be overwritten."""
         self.iterations += 1
         lr = self.current_lr()
         for key, theta, g in params_and_grads:
-            self.update(key, theta, g, lr)
+            self.update(key, theta, g, lr, grad_scale)
 
-    def update(self, key, theta, g, lr):
+    def update(self, key, theta, g, lr, grad_scale):
         raise NotImplementedError
 
     def slot(self, key, like):
@@ -128,8 +134,12 @@ class SGD(Optimizer):
 
     name = "sgd"
 
-    def update(self, key, theta, g, lr):
-        g *= theta.dtype.type(lr)
+    def grad_scale(self):
+        return self.current_lr()
+
+    def update(self, key, theta, g, lr, grad_scale):
+        if lr != grad_scale:
+            g *= theta.dtype.type(lr / grad_scale)  # now g holds η·∂J/∂θ
         theta -= g
 
 
@@ -147,10 +157,14 @@ class Momentum(Optimizer):
         self.momentum = float(momentum)
         self.nesterov = bool(nesterov)
 
-    def update(self, key, theta, g, lr):
+    def grad_scale(self):
+        return self.current_lr()
+
+    def update(self, key, theta, g, lr, grad_scale):
         v = self.slot(key, theta)
         mu = theta.dtype.type(self.momentum)
-        g *= theta.dtype.type(lr)
+        if lr != grad_scale:
+            g *= theta.dtype.type(lr / grad_scale)  # now g holds η·∂J/∂θ
         v *= mu
         v -= g
         if self.nesterov:
@@ -174,7 +188,9 @@ class Adam(Optimizer):
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and self.epsilon > 0):
             raise ConfigError("Adam: need 0 ≤ beta1, beta2 < 1 and epsilon > 0.")
 
-    def update(self, key, theta, g, lr):
+    def update(self, key, theta, g, lr, grad_scale):
+        if grad_scale != 1.0:
+            g /= theta.dtype.type(grad_scale)
         m = self.slot(key + ".m", theta)
         v = self.slot(key + ".v", theta)
         t = self.iterations

@@ -193,7 +193,8 @@ class Trainer:
         model = self.model
         x, t = self.X[rows], self.target[rows]
         w = self.weights[rows] if self.weights is not None else None
-        loss = model.loss_and_gradients(x, t, w, self.l2, self.n, training=True)
+        scale = self.optimizer.grad_scale()
+        loss = model.loss_and_gradients(x, t, w, self.l2, self.n, training=True, grad_scale=scale)
         if not math.isfinite(loss):
             model.set_weights(self.last_good)
             raise DivergedError(
@@ -201,7 +202,7 @@ class Trainer:
                 "good epoch were kept. Try a smaller learning rate or standardized inputs.",
                 epoch=epoch,
             )
-        self.optimizer.step(self.params)
+        self.optimizer.step(self.params, scale)
         self.sums["loss"] += loss * len(rows)
         self.sums["seen"] += len(rows)
         if model.task != "regression":
