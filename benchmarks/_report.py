@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-HEADER = "# Benchmarks\n\nEvery figure here was written by the script named in its section.\n"
+HEADER = "# {title}\n\nEvery figure here was written by the script named in its section.\n"
 
 
 def machine() -> str:
@@ -32,7 +32,7 @@ def median(values) -> float:
 
 
 def write_section(name: str, markdown: str, path: Path = DOC) -> None:
-    text = path.read_text() if path.exists() else HEADER
+    text = path.read_text() if path.exists() else HEADER.format(title=path.stem.capitalize())
     block = f"<!-- begin {name} -->\n{markdown.strip()}\n<!-- end {name} -->"
     pattern = re.compile(rf"<!-- begin {re.escape(name)} -->.*?<!-- end {re.escape(name)} -->", re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
