@@ -116,8 +116,9 @@ def open_image(path: str | Path) -> Image.Image:
 
 
 def _bomb_reason(error: Exception) -> str:
-    return (f"decompression-bomb protection: {_short(error)} (Pillow's limit "
-            f"Image.MAX_IMAGE_PIXELS = {Image.MAX_IMAGE_PIXELS:,} pixels stays on)")
+    size = _short(error).split(", could be")[0]
+    return (f"refused as a possible decompression bomb: {size[:1].lower()}{size[1:]} "
+            f"(Pillow's Image.MAX_IMAGE_PIXELS = {Image.MAX_IMAGE_PIXELS:,}, kept on)")
 
 
 def _short(error: Exception) -> str:
@@ -174,7 +175,8 @@ def pixels(im: Image.Image, opts: DecodeOptions, path: str | Path = "") -> np.nd
 
 def convert_mode(im: Image.Image, fmt: PixelFormat, path: str | Path = "") -> Image.Image:
     """Step 3: any Pillow mode → ``L``, ``RGB`` or ``I;16`` as ``fmt`` asks."""
-    if im.mode in ALPHA_MODES or "transparency" in im.info:
+    has_alpha = im.mode in ALPHA_MODES or "transparency" in im.info
+    if has_alpha and im.mode not in SIXTEEN_BIT_MODES:
         im = _on_white(im)
     if im.mode in SIXTEEN_BIT_MODES:
         values = _as_uint16(im, path)

@@ -1,0 +1,157 @@
+"""Image folders in the ImageFolder convention: one subfolder per class.
+
+    DATA/
+      cats/  001.png 002.jpg …      the subfolder name is the class name
+      dogs/  001.png …
+
+Rows are in a fixed order — classes sorted, files sorted within a class. Image files are
+recognised by suffix (PNG, JPEG, BMP, GIF, WebP, TIFF, any case); other files (``.DS_Store``,
+``Thumbs.db``, ``README.txt``) and hidden folders are ignored and counted in a notice.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import DataError
+from .dataset import Dataset, classes_of
+from .decode import decode_files
+from .images import IMAGE_SUFFIXES
+
+LAYOUT = "Expected DATA/<class name>/<image file>, e.g. DATA/cats/001.png"
+
+
+@dataclass
+class Layout:
+    """The image files found under a root, their class names, and what was ignored."""
+
+    paths: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    loose: list[str] = field(default_factory=list)
+    empty: list[str] = field(default_factory=list)
+
+
+def load_folder(root: str | Path, *, size=None, grayscale: bool = False,
+                skip_bad: bool = False, workers: int | None = None) -> Dataset:
+    """Decode every image under ``root``'s class folders into a Dataset."""
+    layout = scan(Path(root))
+    decoded = decode_files(layout.paths, layout.sources, size=size, grayscale=grayscale,
+                           skip_bad=skip_bad, workers=workers)
+    keep = np.ones(len(layout.paths), dtype=bool)
+    keep[[i for i, _ in decoded.bad]] = False
+    y = np.asarray(layout.labels)[keep]
+    opts = decoded.opts
+    return Dataset(
+        X=decoded.X, y=y, classes=classes_of(y, f"Image folder {root}"),
+        image_shape=opts.pixel_shape, channels=opts.fmt.channels,
+        sources=[s for s, k in zip(layout.sources, keep) if k],
+        value_range=opts.fmt.value_range, notices=_notices(layout, decoded.bad),
+        skipped=[(layout.paths[i], reason) for i, reason in decoded.bad],
+        size=opts.shape if opts.resize else None)
+
+
+def scan(root: Path) -> Layout:
+    """Find class folders and their image files; check the layout is one level deep."""
+    layout = Layout()
+    class_dirs, top_images = _top_level(root, layout)
+    if not class_dirs:
+        found = f"{len(top_images)} images but no" if top_images else "no"
+        raise DataError(f"Image folder {root} has {found} class subfolders. {LAYOUT}. "
+                        f"Put each class's images in a subfolder named after the class.")
+    layout.loose = top_images
+    for entry in class_dirs:
+        _scan_class(root, entry, layout)
+    n_classes = len(set(layout.labels))
+    if n_classes < 2:
+        found = f"only one class ({layout.labels[0]!r})" if n_classes else "no images"
+        raise DataError(f"Image folder {root} has {found}; a classifier needs at least two "
+                        f"classes. {LAYOUT}, with one subfolder per class.")
+    return layout
+
+
+def _top_level(root: Path, layout: Layout) -> tuple[list[os.DirEntry], list[str]]:
+    class_dirs, top_images = [], []
+    for entry in _sorted_entries(root):
+        if entry.is_dir() and not entry.name.startswith("."):
+            class_dirs.append(entry)
+        elif _is_image(entry):
+            top_images.append(entry.name)
+        else:
+            layout.ignored.append(entry.name + ("/" if entry.is_dir() else ""))
+    return class_dirs, top_images
+
+
+def _scan_class(root: Path, class_dir: os.DirEntry, layout: Layout) -> None:
+    n_images = 0
+    for entry in _sorted_entries(Path(class_dir.path)):
+        name = f"{class_dir.name}/{entry.name}"
+        if entry.is_dir() and not entry.name.startswith("."):
+            raise _nested_error(root, class_dir, entry)
+        if _is_image(entry):
+            layout.paths.append(entry.path)
+            layout.sources.append(name)
+            layout.labels.append(class_dir.name)
+            n_images += 1
+        else:
+            layout.ignored.append(name + ("/" if entry.is_dir() else ""))
+    if n_images == 0:
+        layout.empty.append(class_dir.name)
+
+
+def _nested_error(root: Path, class_dir: os.DirEntry, inner: os.DirEntry) -> DataError:
+    hint = (f"Move the images of '{class_dir.name}/{inner.name}' up into '{class_dir.name}', "
+            f"or make '{inner.name}' a class of its own")
+    if not any(_is_image(e) for e in _sorted_entries(Path(class_dir.path))):
+        hint = f"If '{class_dir.name}' holds class folders, pass {Path(class_dir.path)} instead"
+    return DataError(f"Image folder {root}: '{class_dir.name}/{inner.name}' is a folder inside "
+                     f"the class folder '{class_dir.name}', but only one level is read. "
+                     f"{LAYOUT}. {hint}.")
+
+
+def _sorted_entries(folder: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(entries, key=lambda e: e.name)
+    except OSError as e:
+        raise DataError(f"Cannot list folder {folder}: {e.strerror}. Check the path and "
+                        f"its permissions.") from None
+
+
+def _is_image(entry: os.DirEntry) -> bool:
+    name = entry.name
+    return (not name.startswith(".") and os.path.splitext(name)[1].lower() in IMAGE_SUFFIXES
+            and entry.is_file())
+
+
+def _notices(layout: Layout, bad: list[tuple[int, str]]) -> list[str]:
+    notices = []
+    if layout.ignored:
+        notices.append(f"Ignored {len(layout.ignored):,} non-image "
+                       f"{_plural(len(layout.ignored), 'entry', 'entries')}: "
+                       f"{_examples(layout.ignored)}.")
+    if layout.loose:
+        notices.append(f"Ignored {len(layout.loose):,} "
+                       f"{_plural(len(layout.loose), 'image', 'images')} outside the class "
+                       f"folders: {_examples(layout.loose)}.")
+    for name in layout.empty:
+        notices.append(f"Class folder '{name}' holds no images; the class is left out.")
+    if bad:
+        shown = [f"{layout.sources[i]} ({reason})" for i, reason in bad]
+        notices.append(f"Skipped {len(bad):,} unreadable "
+                       f"{_plural(len(bad), 'image', 'images')}: {_examples(shown)}.")
+    return notices
+
+
+def _examples(items: list[str], limit: int = 5) -> str:
+    more = len(items) - limit
+    return ", ".join(items[:limit]) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _plural(n: int, one: str, many: str) -> str:
+    return one if n == 1 else many
