@@ -22,11 +22,13 @@ from .errors import (
     NotFittedError,
     TrainingInterrupted,
 )
+from .explain import explain
 from .gradcheck import gradcheck, gradient_errors
+from .io import load, save
 from .layers import Dense, Dropout, Flatten
-from .logistic import LogisticRegression
 from .model import Sequential
 from .optimizers import SGD, Adam, ExponentialDecay, Momentum, StepDecay
+from .trace import Trace
 from .training import EarlyStopping, History
 
 __version__ = "0.1.0"
@@ -35,6 +37,16 @@ __all__ = [
     "Adam", "ConfigError", "DataError", "Dense", "DivergedError", "Dropout", "EarlyStopping",
     "ExponentialDecay", "Flatten", "GlassnetError", "GlassnetWarning", "History",
     "LogisticRegression", "ModelFileError", "Momentum", "NotFittedError", "SGD", "Sequential",
-    "StepDecay", "TrainingInterrupted", "get_activation", "gradcheck", "gradient_errors",
-    "__version__",
+    "StepDecay", "Trace", "TrainingInterrupted", "explain", "get_activation", "gradcheck",
+    "gradient_errors", "load", "save", "__version__",
 ]
+
+
+def __getattr__(name):
+    # LogisticRegression is a scikit-learn estimator: import scikit-learn only when it is used,
+    # so that `import glassnet` (and every `glassnet` command) starts fast.
+    if name == "LogisticRegression":
+        from .logistic import LogisticRegression
+
+        return LogisticRegression
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

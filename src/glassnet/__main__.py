@@ -1,0 +1,5 @@
+"""``python -m glassnet`` runs the ``glassnet`` command."""
+
+from .cli import main
+
+main()
