@@ -103,3 +103,17 @@ def test_prepare_image_for_a_vector_model(tmp_path):
     Image.new("L", (2, 2)).save(tmp_path / "a.png")
     with pytest.raises(DataError, match=r"trained on plain vectors, not images"):
         prepare_image(tmp_path / "a.png", pre)
+
+
+def test_an_8_bit_image_into_a_digits_model_is_rescaled_to_the_trained_range(tmp_path):
+    from PIL import Image
+
+    from glassnet.data import Preprocessor, load, prepare_image
+
+    digits = load("builtin:digits")
+    pre = Preprocessor.for_dataset(digits, "scale").fit(digits.X)
+    image = (digits.X[0].reshape(8, 8) * 255 / 16).round().astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "digit.png")
+    row = prepare_image(tmp_path / "digit.png", pre)
+    np.testing.assert_allclose(row[0], digits.X[0] / 16, atol=1 / 255)
+    assert row.max() <= 1.0

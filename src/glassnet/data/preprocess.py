@@ -227,7 +227,9 @@ def prepare_image(path: str | Path, preprocessor: Preprocessor) -> np.ndarray:
     """A raw image file → the (1, d) float32 row the model was trained on.
 
     Decode → convert to the trained channels (colour into a grayscale model is converted) →
-    resize to the trained ``size`` if one was recorded → preprocess.
+    resize to the trained ``size`` if one was recorded → rescale to the training data's raw
+    range when it differs from the file's (an 8-bit PNG into a digits model: × 16/255) →
+    preprocess.
     """
     shape, channels = preprocessor.image_shape, preprocessor.channels
     if shape is None or channels not in ("L", "RGB"):
@@ -241,4 +243,9 @@ def prepare_image(path: str | Path, preprocessor: Preprocessor) -> np.ndarray:
                         f"{h_w[0]}×{h_w[1]} images. Resize the image to {h_w[0]}×{h_w[1]}, "
                         f"or retrain with --size to let glassnet resize.")
     opts = DecodeOptions(PixelFormat(channels, depth), h_w, resize=True, widen=False)
-    return preprocessor.transform(pixels(im, opts, path).reshape(1, -1))
+    row = pixels(im, opts, path).reshape(1, -1)
+    file_range = 65535.0 if depth == 16 else 255.0
+    if preprocessor.value_range and preprocessor.value_range != file_range:
+        # a file's full intensity scale is the training data's (e.g. builtin:digits' 0..16)
+        row = row * np.float32(preprocessor.value_range / file_range)
+    return preprocessor.transform(row)
