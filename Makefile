@@ -26,7 +26,7 @@ system-deps:
 	fi
 
 test: install system-deps
-	$(PY) -m pytest -q -n 2
+	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: install
 	$(PY) -m pip install -q 'torch==2.13.0'

@@ -16,3 +16,20 @@ def digits_split():
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     return train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
+
+
+def pytest_configure(config):
+    # (also belong in pyproject's [tool.pytest.ini_options] markers)
+    config.addinivalue_line("markers", "gpu: needs CuPy and an NVIDIA GPU; skipped, saying why, elsewhere")
+    config.addinivalue_line("markers", "cluster: uses the session's Dask LocalCluster (the dask_client fixture, 2 worker processes)")
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A real Dask cluster: LocalCluster of 2 worker processes, 1 thread each (started once)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None, silence_logs=40) as cluster:
+        with distributed.Client(cluster) as client:
+            client.wait_for_workers(2)
+            yield client

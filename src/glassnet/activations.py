@@ -9,11 +9,16 @@ Each activation knows three things:
 Every derivative here can be written from the output a alone (σ'(z) = a(1 − a),
 tanh'(z) = 1 − a², relu'(z) = [a > 0]), so a layer computes a in place over z and keeps
 only a for backward.
+
+The functions come from the input's array namespace ``xp`` (``backend.namespace_of``): NumPy
+for NumPy arrays, CuPy for arrays on a GPU — the same code for both.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .backend import namespace_of
 from .errors import unknown_name
 
 
@@ -47,7 +52,7 @@ class Identity(Activation):
     def forward(self, z, out=None):
         if out is None or out is z:
             return z if out is None else out
-        np.copyto(out, z)
+        namespace_of(z).copyto(out, z)
         return out
 
     def backward(self, a, g):
@@ -71,14 +76,15 @@ class Sigmoid(Activation):
     derivative = "σ'(z) = σ(z)·(1 − σ(z))"
 
     def forward(self, z, out=None):
-        out = np.negative(z, out=out)
-        with np.errstate(over="ignore", under="ignore"):
-            np.exp(out, out=out)
+        xp = namespace_of(z)
+        out = xp.negative(z, out=out)
+        with np.errstate(over="ignore", under="ignore"):  # (CuPy never warns: no-op there)
+            xp.exp(out, out=out)
         out += 1
-        return np.reciprocal(out, out=out)
+        return xp.reciprocal(out, out=out)
 
     def backward(self, a, g):
-        slope = np.subtract(1.0, a, dtype=a.dtype)
+        slope = namespace_of(a).subtract(1.0, a, dtype=a.dtype)
         slope *= a
         slope *= g
         return slope
@@ -92,11 +98,13 @@ class Tanh(Activation):
     derivative = "tanh'(z) = 1 − tanh(z)²"
 
     def forward(self, z, out=None):
-        return np.tanh(z, out=out) if out is not None else np.tanh(z)
+        xp = namespace_of(z)
+        return xp.tanh(z, out=out) if out is not None else xp.tanh(z)
 
     def backward(self, a, g):
-        slope = np.multiply(a, a)
-        np.subtract(1.0, slope, out=slope)
+        xp = namespace_of(a)
+        slope = xp.multiply(a, a)
+        xp.subtract(1.0, slope, out=slope)
         slope *= g
         return slope
 
@@ -109,10 +117,11 @@ class ReLU(Activation):
     derivative = "relu'(z) = 1 if z > 0 else 0"
 
     def forward(self, z, out=None):
-        return np.maximum(z, 0, out=out) if out is not None else np.maximum(z, 0)
+        xp = namespace_of(z)
+        return xp.maximum(z, 0, out=out) if out is not None else xp.maximum(z, 0)
 
     def backward(self, a, g):
-        return np.where(a > 0, g, 0).astype(g.dtype, copy=False)
+        return namespace_of(a).where(a > 0, g, 0).astype(g.dtype, copy=False)
 
 
 class LeakyReLU(Activation):
@@ -126,11 +135,12 @@ class LeakyReLU(Activation):
         self.formula = f"leaky_relu(z) = z if z > 0 else {self.negative_slope:g}·z"
 
     def forward(self, z, out=None):
+        xp = namespace_of(z)
         scaled = z * z.dtype.type(self.negative_slope)
-        return np.maximum(z, scaled, out=out) if out is not None else np.maximum(z, scaled)
+        return xp.maximum(z, scaled, out=out) if out is not None else xp.maximum(z, scaled)
 
     def backward(self, a, g):
-        slope = np.where(a > 0, 1.0, self.negative_slope).astype(g.dtype, copy=False)
+        slope = namespace_of(a).where(a > 0, 1.0, self.negative_slope).astype(g.dtype, copy=False)
         return slope * g
 
     def get_config(self):
@@ -150,14 +160,15 @@ class Softmax(Activation):
     derivative = "∂a_j/∂z_k = a_j·(δ_jk − a_k)"
 
     def forward(self, z, out=None):
-        out = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-        np.maximum(out, _EXP_FLOOR[out.dtype.itemsize], out=out)  # e^floor is tiny but normal
-        np.exp(out, out=out)
+        xp = namespace_of(z)
+        out = xp.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        xp.maximum(out, _EXP_FLOOR[out.dtype.itemsize], out=out)  # e^floor is tiny but normal
+        xp.exp(out, out=out)
         out /= out.sum(axis=-1, keepdims=True)
         return out
 
     def backward(self, a, g):
-        inner = np.sum(g * a, axis=-1, keepdims=True)
+        inner = namespace_of(a).sum(g * a, axis=-1, keepdims=True)
         return a * (g - inner)
 
 

@@ -15,6 +15,7 @@ from click.core import ParameterSource
 from . import io
 from .activations import ACTIVATIONS
 from .cli_show import EXIT_INTERRUPTED, note, stdout, training_summary
+from .cluster_cli import connect, dask_options
 from .cli_types import FRACTION, HIDDEN, NON_NEGATIVE, POSITIVE, SIZE
 from .errors import ConfigError, DivergedError, ModelFileError, TrainingInterrupted
 from .initializers import INITIALIZERS
@@ -51,8 +52,9 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
 @click.option("--resume", is_flag=True, help="Continue the interrupted run saved in MODEL.ckpt.safetensors.")
 @click.option("--force", is_flag=True, help="Replace MODEL even if it holds another architecture; discard an unfinished checkpoint.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@dask_options
 @click.pass_context
-def train(ctx, data, out, quiet, resume, force, skip_bad, **options):
+def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_local, **options):
     """Train a network on DATA and save it to MODEL.
 
     \b
@@ -60,6 +62,7 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, **options):
       glassnet train builtin:digits --out digits.safetensors --hidden 64 --epochs 40
       glassnet train photos/ --out pets.safetensors --size 32x32 --hidden 128 64 --patience 5
       glassnet train photos/ --out pets.safetensors --epochs 40 --resume
+      glassnet train photos/ --out pets.safetensors --size 32x32 --dask-local 4
 
     A checkpoint (MODEL.ckpt.safetensors) is saved after every epoch. Ctrl-C finishes the
     current batch, saves it and prints the command that resumes; the resumed run ends with
@@ -81,15 +84,16 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, **options):
     else:
         _refuse_unfinished(checkpoint, force)
     settings["lr"] = settings["lr"] or DEFAULT_LR[settings["optimizer"]]
-    dataset, model, train_set, val_set = _prepare(settings, saved, skip_bad)
-    if not force:
-        io.check_overwrite(out, model, CLI_FIX)
-    if not quiet:
-        for line in dataset.notices:
-            note(f"note: {line}")
-        note(f"data: {dataset.describe()}")
-    started = time.perf_counter()
-    history = _fit(model, train_set, val_set, settings, saved, checkpoint, quiet)
+    with connect(dask_scheduler, dask_local) as client:  # a Dask client, or None: one machine
+        dataset, model, train_set, val_set = _prepare(settings, saved, skip_bad, client)
+        if not force:
+            io.check_overwrite(out, model, CLI_FIX)
+        if not quiet:
+            for line in dataset.notices:
+                note(f"note: {line}")
+            note(f"data: {dataset.describe()}")
+        started = time.perf_counter()
+        history = _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client)
     model.meta["training"] = _record(settings, history, train_set, val_set,
                                      time.perf_counter() - started, resumed=saved is not None)
     if not force:
@@ -162,14 +166,19 @@ def _refuse_unfinished(checkpoint, force: bool):
         )
 
 
-def _prepare(settings, saved, skip_bad):
-    """Load DATA, split off validation rows, and build (or take from the checkpoint) the model."""
+def _prepare(settings, saved, skip_bad, client=None):
+    """Load DATA, split off validation rows, and build (or take from the checkpoint) the model.
+    With a Dask ``client`` the rows stay on its workers (``cluster_cli``)."""
+    from .cluster_cli import fit_preprocessor, load_data
     from .data import Preprocessor, load
     from .evaluation import fit_channels
     from .workflow import build_classifier
 
-    dataset = load(settings["data"], size=settings["size"], grayscale=settings["grayscale"],
-                   skip_bad=skip_bad, label_column=settings["label_column"])
+    if client is not None:
+        dataset = load_data(settings, skip_bad)
+    else:
+        dataset = load(settings["data"], size=settings["size"], grayscale=settings["grayscale"],
+                       skip_bad=skip_bad, label_column=settings["label_column"])
     if settings["validation_split"]:
         train_set, val_set = dataset.split(settings["validation_split"], seed=settings["seed"])
     else:
@@ -184,7 +193,8 @@ def _prepare(settings, saved, skip_bad):
                               f"checkpoint's model takes {model.n_features:,}. Resume on the same data.")
         return dataset, model, train_set, val_set
     kind = "standardize" if settings["standardize"] else "scale"
-    pre = Preprocessor.for_dataset(train_set, kind).fit(train_set.X)
+    pre = Preprocessor.for_dataset(train_set, kind)
+    pre = fit_preprocessor(pre, train_set.X) if client is not None else pre.fit(train_set.X)
     shape = dataset.image_shape or (dataset.n_features,)
     model = build_classifier(shape, len(dataset.classes), hidden=settings["hidden"],
                              activation=settings["activation"], init=settings["init"])
@@ -192,7 +202,7 @@ def _prepare(settings, saved, skip_bad):
     return dataset, model, train_set, val_set
 
 
-def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet):
+def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=None):
     from .workflow import Run, fit_with_checkpoints
 
     run = Run(checkpoint)
@@ -207,6 +217,7 @@ def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet):
                 epochs=settings["epochs"], batch_size=settings["batch_size"], optimizer=optimizer,
                 l2=settings["l2"], seed=settings["seed"], early_stopping=settings["patience"],
                 verbose=0 if quiet else 1,
+                **({"client": client, "sync_every": settings["sync_every"]} if client is not None else {}),
             )
     except TrainingInterrupted as e:
         note(f"Interrupted: {e} Checkpoint saved to {checkpoint}.")

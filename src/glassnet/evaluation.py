@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .backend import is_dask_array
 from .errors import ConfigError, DataError
 
 
@@ -84,6 +85,10 @@ def evaluate(model, X, y) -> dict:
 
     if model.task == "regression":
         raise ConfigError("evaluate needs a classifier (sigmoid or softmax output layer).")
+    if is_dask_array(X):  # chunk-parallel on the cluster, the same keys
+        from .cluster import evaluate as evaluate_on_cluster
+
+        return evaluate_on_cluster(model, X, y)
     classes = model.classes_
     y = align_labels(y, classes)
     proba = model.predict_proba(X)

@@ -11,6 +11,10 @@ One contract for every layer:
   rebuilds an unbuilt copy.
 
 Layers never divide by the batch size: the loss averages once.
+
+``to(device)`` moves ``params`` and ``grads`` to a device (``backend``) and keeps it in
+``self.device``; ``self.xp`` is its array namespace (NumPy until then), so forward and backward
+call ``self.xp.matmul`` and friends without inspecting any array.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import math
 import numpy as np
 
 from .activations import get_activation
+from .backend import CPU, get_device, to_device
 from .errors import ConfigError, DataError
 from .initializers import get_initializer
 
@@ -28,6 +33,12 @@ class Layer:
     formula = ""
     params: dict
     grads: dict
+    device = CPU  # where params live; ``to`` changes it
+
+    @property
+    def xp(self):
+        """The array namespace of the layer's device (numpy, cupy)."""
+        return self.device.xp
 
     def __init__(self):
         self.params = {}
@@ -46,6 +57,14 @@ class Layer:
 
     def n_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
+
+    def to(self, device):
+        """Move params and grads to ``device`` ("cpu", "cuda", …); returns self."""
+        device = get_device(device)
+        self.params = {k: to_device(v, device) for k, v in self.params.items()}
+        self.grads = {k: to_device(v, device) for k, v in self.grads.items()}
+        self.device = device
+        return self
 
     def get_config(self) -> dict:
         return {}
@@ -183,8 +202,8 @@ class Dense(Layer):
 
     def backward_logits(self, g, need_input_grad=True):
         """g = ∂L/∂z → fills grads W and b, returns ∂L/∂x."""
-        np.matmul(self.x.T, g, out=self.grads["W"])
-        np.sum(g, axis=0, out=self.grads["b"])
+        self.xp.matmul(self.x.T, g, out=self.grads["W"])
+        self.xp.sum(g, axis=0, out=self.grads["b"])
         self.x = None
         return g @ self.params["W"].T if need_input_grad else None
 
@@ -225,8 +244,10 @@ class Dropout(Layer):
             self.mask = None
             return x
         keep = 1.0 - self.rate
-        self.mask = (self.rng.random(x.shape, dtype=np.float64) < keep).astype(x.dtype)
-        self.mask /= x.dtype.type(keep)
+        mask = (self.rng.random(x.shape, dtype=np.float64) < keep).astype(x.dtype)
+        mask /= x.dtype.type(keep)
+        # drawn on the CPU from the seeded generator, so every device drops the same units
+        self.mask = mask if self.xp is np else self.device.from_numpy(mask)
         return x * self.mask
 
     def backward(self, g, need_input_grad=True):

@@ -10,6 +10,8 @@ gradient — the reason the output activation and the loss are paired:
 
 The 1/n is the batch average, applied here once and nowhere else. Optional per-sample
 weights s scale each row: L = Σ_i s_i ℓ_i / n.
+
+Every function comes from the namespace of z (``backend.namespace_of``): NumPy or CuPy.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from .backend import namespace_of
 from .errors import unknown_name
 
 
@@ -34,9 +37,19 @@ class Loss:
 
 
 def _weighted_mean(per_sample, weights):
+    xp = namespace_of(per_sample)
     if weights is None:
-        return float(np.mean(per_sample, dtype=np.float64))
-    return float(np.dot(per_sample.astype(np.float64), weights) / len(per_sample))
+        return float(xp.mean(per_sample, dtype=np.float64))
+    return float(xp.dot(per_sample.astype(np.float64), weights) / len(per_sample))
+
+
+def _sigmoid(z):
+    """σ(z) on a new array: scipy's expit for NumPy, the same stable formula elsewhere."""
+    xp = namespace_of(z)
+    if xp is np:
+        return special.expit(z)
+    e = xp.exp(-xp.abs(z))  # σ(z) = 1/(1 + e^(−z)) for z ≥ 0, e^z/(1 + e^z) for z < 0
+    return xp.where(z >= 0, 1 / (1 + e), e / (1 + e)).astype(z.dtype, copy=False)
 
 
 class BinaryCrossEntropy(Loss):
@@ -49,8 +62,9 @@ class BinaryCrossEntropy(Loss):
     def value_and_gradient(self, z, y, weights=None):
         z = z.reshape(len(z), -1)
         y = y.reshape(len(z), -1).astype(z.dtype, copy=False)
-        per_sample = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))).sum(axis=1)
-        g = special.expit(z)
+        xp = namespace_of(z)
+        per_sample = (xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))).sum(axis=1)
+        g = _sigmoid(z)
         g -= y
         if weights is not None:
             g *= weights.astype(z.dtype, copy=False)[:, None]
@@ -67,13 +81,14 @@ class CategoricalCrossEntropy(Loss):
 
     def value_and_gradient(self, z, y, weights=None):
         n = len(z)
-        rows = np.arange(n)
+        xp = namespace_of(z)
+        rows = xp.arange(n)
         shifted = z - z.max(axis=1, keepdims=True)  # softmax(z) = softmax(z − max z): no overflow
-        e = np.exp(shifted)
+        e = xp.exp(shifted)
         total = e.sum(axis=1, keepdims=True)
         # −log p_y = log Σ_k e^(z_k − max) − (z_y − max), exact even where p_y underflows
-        per_sample = np.log(total[:, 0]) - shifted[rows, y]
-        p = np.divide(e, total, out=e)
+        per_sample = xp.log(total[:, 0]) - shifted[rows, y]
+        p = xp.divide(e, total, out=e)
         p[rows, y] -= 1.0
         if weights is not None:
             p *= weights.astype(z.dtype, copy=False)[:, None]
@@ -91,7 +106,7 @@ class MeanSquaredError(Loss):
 
     def value_and_gradient(self, a, y, weights=None):
         residual = a - y.reshape(a.shape).astype(a.dtype, copy=False)
-        per_sample = 0.5 * np.einsum("ij,ij->i", residual, residual)
+        per_sample = 0.5 * namespace_of(a).einsum("ij,ij->i", residual, residual)
         if weights is not None:
             residual *= weights.astype(a.dtype, copy=False)[:, None]
         residual /= a.dtype.type(len(a))

@@ -11,6 +11,10 @@ The training objective over n samples, with L2 strength λ on the weights (not t
     J = (1/n) Σ_i s_i ℓ_i  +  (λ / 2n) Σ_layers ‖W‖²
 
 which is scikit-learn's convention with λ = 1/C and Nielsen's with λ as in his book.
+
+Where it runs: ``model.to("cuda")`` moves every weight to a GPU (CuPy) and the same math runs
+there (``backend``); ``model.to("cpu")`` moves it back. A ``dask.array`` X makes ``fit``,
+``predict`` and ``predict_proba`` run on a Dask cluster instead (``cluster``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import training
+from .backend import CPU, device_of, get_device, is_dask_array, namespace_of, to_device, to_numpy
 from .errors import ConfigError, DataError, NotFittedError
 from .layers import Dense, Flatten, Layer, layer_from_config
 from .losses import LOSS_FOR_OUTPUT, get_loss
@@ -51,6 +56,7 @@ class Sequential:
         self._loss = None
         self._output_index = None
         self._first_trainable = None
+        self.device = CPU  # where the weights live: see ``to``
 
     # ---- structure -------------------------------------------------------------------
     @property
@@ -109,7 +115,23 @@ class Sequential:
         shape = tuple(input_shape)
         for layer in self.layers:
             shape = layer.build(shape, self.dtype, rng)
+            if self.device is not CPU:
+                layer.to(self.device)  # weights are drawn on the CPU: the same on every device
         return self
+
+    def to(self, device) -> Sequential:
+        """Run on ``device``: "cpu" (NumPy) or "cuda" (CuPy; imported only here). Moves every
+        weight and gradient; an unbuilt model moves when it is built. Returns self."""
+        device = get_device(device)
+        for layer in self.layers:
+            layer.to(device)
+        self.device = device
+        return self
+
+    @property
+    def xp(self):
+        """The array namespace of the model's device: numpy, or cupy after ``to("cuda")``."""
+        return self.device.xp
 
     def parameters(self):
         """(key, θ, g) for every parameter, key like 'layers.1.W' — what optimizers update."""
@@ -124,12 +146,13 @@ class Sequential:
         for key, theta, _ in self.parameters():
             if key not in weights:
                 raise DataError(f"set_weights: missing {key!r}.")
-            value = np.asarray(weights[key])
+            value = weights[key]
+            value = np.asarray(value) if device_of(value) is CPU else value
             if value.shape != theta.shape:
                 raise DataError(
                     f"set_weights: {key} must have shape {theta.shape}, got {value.shape}."
                 )
-            theta[...] = value
+            theta[...] = to_device(value, self.device)
 
     def n_params(self) -> int:
         return sum(layer.n_params() for layer in self.layers)
@@ -202,7 +225,7 @@ class Sequential:
             for layer in self.layers:
                 if "W" in layer.params:
                     W = layer.params["W"]
-                    value += 0.5 * coef * float(np.vdot(W, W))
+                    value += 0.5 * coef * float(self.xp.vdot(W, W))
                     layer.grads["W"] += W.dtype.type(coef) * W
         return value
 
@@ -212,12 +235,15 @@ class Sequential:
         return value + (self.l2_penalty(l2, n_total or len(X)) if l2 else 0.0)
 
     def l2_penalty(self, l2, n_total) -> float:
-        squares = sum(float(np.vdot(W, W)) for key, W in self.get_weights().items() if key.endswith("W"))
+        squares = sum(float(self.xp.vdot(W, W)) for key, W in self.get_weights().items() if key.endswith("W"))
         return 0.5 * l2 / n_total * squares
 
     # ---- inputs and labels ---------------------------------------------------------------
-    def check_X(self, X, name="X") -> np.ndarray:
-        """X as a C-contiguous array of the model's dtype, shape (n, n_features), all finite."""
+    def check_X(self, X, name="X", *, on_host=False) -> np.ndarray:
+        """X as a C-contiguous array of the model's dtype, shape (n, n_features), all finite,
+        on the model's device (``on_host=True``: a NumPy array wherever the model is)."""
+        if not on_host and (self.device is not CPU or type(X) is not np.ndarray and device_of(X) is not CPU):
+            return self._check_X_across(X, name)
         if self.preprocessor is not None:
             X = self.preprocessor.transform(np.asarray(X, dtype=np.float64).reshape(len(X), -1))
         try:
@@ -242,6 +268,20 @@ class Sequential:
                 f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}). "
                 "Remove or impute those values first."
             )
+        return X
+
+    def _check_X_across(self, X, name):
+        """check_X when X or the model is not on the CPU: host arrays are checked on the host
+        and copied to the device once; arrays already on the model's device stay there."""
+        if device_of(X) is not self.device or self.preprocessor is not None:
+            return to_device(self.check_X(to_numpy(X), name, on_host=True), self.device)
+        X = X.astype(self.dtype, copy=False)
+        if X.ndim < 2 or (self.built and X.shape[1:] not in (tuple(self.input_shape), (self.n_features,))):
+            expected = f"(n, {self.n_features})" if self.built else "(n_samples, n_features)"
+            raise DataError(f"{name} has shape {X.shape}; the model expects {expected}.")
+        X = self.xp.ascontiguousarray(X.reshape(len(X), -1))
+        if not bool(self.xp.isfinite(X).all()):
+            raise DataError(f"{name} contains NaN or infinity. Remove or impute those values first.")
         return X
 
     def encode_labels(self, y, classes=None):
@@ -293,7 +333,14 @@ class Sequential:
 
     # ---- training ----------------------------------------------------------------------
     def fit(self, X, y, epochs=10, batch_size=32, optimizer="sgd", **options) -> training.History:
-        """Train by mini-batch gradient descent; see ``glassnet.training.fit`` for every option."""
+        """Train by mini-batch gradient descent; see ``glassnet.training.fit`` for every option.
+
+        A ``dask.array`` X trains on a Dask cluster by parameter averaging (``client=``,
+        ``sync_every=``; see ``glassnet.cluster.fit``)."""
+        if is_dask_array(X):
+            from . import cluster
+
+            return cluster.fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, **options)
         return training.fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, **options)
 
     # ---- prediction --------------------------------------------------------------------
@@ -302,23 +349,38 @@ class Sequential:
             raise NotFittedError("This model has no weights yet: call fit() or load a trained model.")
 
     def predict_proba(self, X) -> np.ndarray:
-        """(n, n_classes) class probabilities (binary: [1 − p, p])."""
+        """(n, n_classes) class probabilities (binary: [1 − p, p]), on X's device; for a
+        dask X, a dask array computed chunk by chunk on the cluster."""
+        if is_dask_array(X):
+            from . import cluster
+
+            return cluster.predict_proba(self, X)
         self._check_fitted()
         if self.task == "regression":
             raise ConfigError("predict_proba needs a sigmoid or softmax output layer; use predict().")
         p = self.forward(self.check_X(X))
         if self.task == "binary":
-            return np.hstack([1 - p, p])
-        return p
+            p = self.xp.hstack([1 - p, p])
+        return p if self.device is CPU else self._like_input(p, X)
+
+    def _like_input(self, values, X):
+        """Results of a device model go back to where X came from (NumPy in, NumPy out)."""
+        return to_device(values, device_of(X))
 
     def predict(self, X) -> np.ndarray:
-        """Class labels (the original label values), or values for a regression network."""
+        """Class labels (the original label values), or values for a regression network.
+        Labels are NumPy arrays on every device (they may be strings); a dask X gives a dask array."""
+        if is_dask_array(X):
+            from . import cluster
+
+            return cluster.predict(self, X)
         self._check_fitted()
         if self.task == "regression":
             out = self.forward(self.check_X(X))
-            return out[:, 0] if out.shape[1] == 1 else out
+            out = out[:, 0] if out.shape[1] == 1 else out
+            return out if self.device is CPU else self._like_input(out, X)
         proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[to_numpy(namespace_of(proba).argmax(proba, axis=1))]
 
     def score(self, X, y) -> float:
         """Accuracy: the fraction of samples whose predicted label equals y."""

@@ -14,8 +14,11 @@ optimizer sees it in g.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from .backend import get_device, namespace_of, to_device, to_numpy
 from .errors import ConfigError, unknown_name
 
 
@@ -108,16 +111,22 @@ class Optimizer:
 
     def slot(self, key, like):
         if key not in self.state:
-            self.state[key] = np.zeros_like(like)
+            self.state[key] = namespace_of(like).zeros_like(like)
         return self.state[key]
+
+    def to(self, device):
+        """Move the state arrays (velocities, moments) to ``device``; returns self."""
+        device = get_device(device)
+        self.state = {k: to_device(v, device) for k, v in self.state.items()}
+        return self
 
     def get_config(self) -> dict:
         lr = self.lr.get_config() if hasattr(self.lr, "get_config") else self.lr
         return {"lr": lr}
 
     def state_dict(self) -> tuple[dict, dict]:
-        """(arrays, scalars) — everything needed to resume exactly."""
-        return dict(self.state), {"iterations": self.iterations, "epoch": self.epoch}
+        """(arrays, scalars) — everything needed to resume exactly (arrays as NumPy)."""
+        return {k: to_numpy(v) for k, v in self.state.items()}, {"iterations": self.iterations, "epoch": self.epoch}
 
     def load_state_dict(self, arrays, scalars):
         self.state = {k: np.array(v) for k, v in arrays.items()}
@@ -200,9 +209,9 @@ class Adam(Optimizer):
         g *= g
         v *= dtype(self.beta2)
         v += dtype(1 - self.beta2) * g
-        step_size = lr * np.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
-        denom = np.sqrt(v)
-        denom += dtype(self.epsilon * np.sqrt(1 - self.beta2**t))
+        step_size = lr * math.sqrt(1 - self.beta2**t) / (1 - self.beta1**t)
+        denom = namespace_of(v).sqrt(v)
+        denom += dtype(self.epsilon * math.sqrt(1 - self.beta2**t))
         theta -= dtype(step_size) * m / denom
 
     def get_config(self):

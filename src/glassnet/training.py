@@ -4,6 +4,11 @@ One epoch: draw a permutation of the n training rows from (seed, epoch); for eac
 rows, forward, loss, backward, optimizer step. Because every random choice is derived from
 the seed and the epoch (not from a global RNG), the same seed gives bit-identical weights,
 and a run resumed from a checkpoint continues exactly where it stopped.
+
+On a device other than the CPU (``fit(..., device="cuda")`` or ``model.to("cuda")``) the data
+are checked on the host, copied to the device once, and every step runs there; the
+permutations and dropout masks are still drawn on the CPU from the seed, so a GPU run walks the
+same batches as a CPU run.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .backend import CPU, namespace_of, to_device, to_numpy
 from .errors import ConfigError, DataError, DivergedError, GlassnetWarning, TrainingInterrupted
 from .layers import Dense, Dropout
 from .optimizers import get_optimizer
@@ -141,6 +147,8 @@ class Trainer:
         model = self.model
         if not model.built:
             model.build(self.X.shape[1:], np.random.default_rng([self.seed, 0]))
+        if model.device is not CPU:
+            self._move_to(model.device)
         self.params = list(model.parameters())
         self.last_good = {k: v.copy() for k, v in model.get_weights().items()}
         for callback in self.callbacks:
@@ -158,6 +166,16 @@ class Trainer:
         model.history = self.history
         return self.history
 
+    def _move_to(self, device):
+        """Copy the training data, validation data and optimizer state to ``device`` once."""
+        def move(a):
+            return None if a is None else to_device(a, device)
+
+        self.X, self.target, self.weights = move(self.X), move(self.target), move(self.weights)
+        if self.validation is not None:
+            self.validation = tuple(move(a) for a in self.validation)
+        self.optimizer.to(device)
+
     def _run_epoch(self) -> bool:
         """Train one epoch (or its rest, after a resume). True when training should stop."""
         epoch, model = self.epoch, self.model
@@ -167,6 +185,8 @@ class Trainer:
         for callback in self.callbacks:
             callback.on_epoch_begin(self, epoch)
         order = self.permutation(epoch)
+        if model.device is not CPU:
+            order = model.device.from_numpy(order)  # rows gathered on the device
         for batch in range(self.batch, self.batches_per_epoch):
             self._step(order[batch * self.batch_size : (batch + 1) * self.batch_size], epoch)
             self.batch = batch + 1
@@ -206,7 +226,7 @@ class Trainer:
         self.sums["loss"] += loss * len(rows)
         self.sums["seen"] += len(rows)
         if model.task != "regression":
-            self.sums["correct"] += int(np.count_nonzero(_predicted_index(model, model.last_output) == t))
+            self.sums["correct"] += int(namespace_of(t).count_nonzero(_predicted_index(model, model.last_output) == t))
 
     def _interrupt(self):
         raise TrainingInterrupted(
@@ -232,7 +252,7 @@ class Trainer:
     # ---- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> tuple[dict, dict]:
         """(arrays, scalars): weights, optimizer state and loop position, to resume exactly."""
-        arrays = {f"model.{k}": v for k, v in self.model.get_weights().items()}
+        arrays = {f"model.{k}": to_numpy(v) for k, v in self.model.get_weights().items()}
         opt_arrays, opt_scalars = self.optimizer.state_dict()
         arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
         scalars = {"epoch": self.epoch, "batch": self.batch, "seed": self.seed, "sums": self.sums,
@@ -242,7 +262,7 @@ class Trainer:
             stopper = self.early_stopping
             scalars["early_stopping"] = {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}
             if stopper.best_weights is not None:
-                arrays.update({f"best.{k}": v for k, v in stopper.best_weights.items()})
+                arrays.update({f"best.{k}": to_numpy(v) for k, v in stopper.best_weights.items()})
         return arrays, scalars
 
     def _dropout_states(self):
@@ -266,7 +286,7 @@ class Trainer:
 def _predicted_index(model, out):
     if model.task == "binary":
         return (out[:, 0] > 0).astype(model.dtype)  # z > 0 ⇔ σ(z) > 0.5
-    return np.argmax(out, axis=1)
+    return namespace_of(out).argmax(out, axis=1)
 
 
 def evaluate_encoded(model, X, target, prefix="") -> dict:
@@ -275,13 +295,14 @@ def evaluate_encoded(model, X, target, prefix="") -> dict:
     loss, _ = model.loss.value_and_gradient(out, target)
     logs = {prefix + "loss": loss}
     if model.task != "regression":
-        logs[prefix + "accuracy"] = float(np.mean(_predicted_index(model, out) == target))
+        logs[prefix + "accuracy"] = float(namespace_of(out).mean(_predicted_index(model, out) == target))
     return logs
 
 
 def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_data=None,
         validation_split=0.0, early_stopping=None, seed=None, verbose="auto", l2=0.0,
-        sample_weight=None, classes=None, callbacks=(), resume=None, trainer_hook=None) -> History:
+        sample_weight=None, classes=None, callbacks=(), resume=None, trainer_hook=None,
+        device=None) -> History:
     """Train ``model`` on (X, y) by mini-batch gradient descent and return its ``History``.
 
     Parameters
@@ -300,9 +321,12 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     sample_weight : (n_samples,) weights s_i in the loss (1/n) Σ s_i ℓ_i.
     resume : a checkpoint ``(arrays, scalars)`` from ``Trainer.state_dict()`` to continue.
     trainer_hook : called with the ``Trainer`` before it runs (the CLI uses it for Ctrl-C).
+    device : "cpu" or "cuda" — moves the model there first (``Sequential.to``); None keeps it.
     """
-    X = model.check_X(X)
-    y = np.asarray(y)
+    if device is not None:
+        model.to(device)
+    X = model.check_X(X, on_host=True)  # the Trainer copies it to the model's device once
+    y = to_numpy(y)
     if len(X) != len(y):
         raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must have one row per sample.")
     if sample_weight is not None:
@@ -313,7 +337,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     validation = None
     if validation_data is not None:
         Xv, yv = validation_data
-        validation = (model.check_X(Xv, "validation X"), model.encode_labels(np.asarray(yv)))
+        validation = (model.check_X(Xv, "validation X", on_host=True), model.encode_labels(to_numpy(yv)))
     _warn_zero_hidden(model)
     trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
@@ -329,7 +353,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
 
 
 def _check_sample_weight(sample_weight, n, dtype):
-    weights = np.asarray(sample_weight, dtype=dtype).reshape(-1)
+    weights = np.asarray(to_numpy(sample_weight), dtype=dtype).reshape(-1)
     if len(weights) != n or not np.isfinite(weights).all() or (weights < 0).any():
         raise DataError(f"sample_weight must hold {n} finite numbers ≥ 0.")
     return weights

@@ -14,12 +14,14 @@ sets, and the transformation is recorded so a prediction repeats exactly the sam
 Modules (one idea each): ``images`` decodes one file, ``decode`` many files (process pool),
 ``folders`` the class-folder layout, ``idx`` MNIST files, ``arrays`` .npz/.npy, ``tables``
 CSV, ``builtin`` bundled sets, ``dataset`` the Dataset, ``split`` the train/test split,
-``preprocess`` scaling, ``shapes`` vectors back to images, ``loader`` the ``load`` entry point.
+``preprocess`` scaling, ``shapes`` vectors back to images, ``loader`` the ``load`` entry point,
+``lazy`` an image folder as a dask array decoded on Dask workers (``load_lazy``).
 """
 
 from .dataset import Dataset
 from .decode import available_cores
 from .images import IMAGE_SUFFIXES, load_image
+from .lazy import load_lazy, to_dask
 from .loader import load, load_images
 from .preprocess import Preprocessor, prepare_image
 from .shapes import to_image, weights_as_images
@@ -27,5 +29,6 @@ from .split import train_test_split
 
 __all__ = [
     "Dataset", "IMAGE_SUFFIXES", "Preprocessor", "available_cores", "load", "load_image",
-    "load_images", "prepare_image", "to_image", "train_test_split", "weights_as_images",
+    "load_images", "load_lazy", "prepare_image", "to_dask", "to_image", "train_test_split",
+    "weights_as_images",
 ]

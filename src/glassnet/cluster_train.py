@@ -1,0 +1,219 @@
+"""The client side of parameter-averaging training: rounds, epochs, history, checkpoints.
+
+``ClusterTrainer`` has the attributes and hooks of ``training.Trainer`` that callbacks,
+progress bars and checkpoints use (``epochs``, ``epoch``, ``batch``, ``batches_per_epoch``,
+``history``, ``request_stop``, ``state_dict``), so ``fit_with_checkpoints`` and the CLI work
+unchanged. On a cluster a "batch" of the progress bar is one round (``sync_every`` steps on
+every slot), and a checkpoint taken mid-epoch resumes at the next round.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .cluster_sgd import RoundPlan, RoundSpec, average, diverged, dropout_layers, dropout_streams, run_round
+from .errors import ConfigError, TrainingInterrupted
+from .optimizers import get_optimizer
+from .training import History, _as_early_stopping, _positive_int, evaluate_encoded
+
+
+class ClusterTrainer:
+    """One parameter-averaging run over ``shards`` (see ``cluster_sgd``)."""
+
+    def __init__(self, client, model, shards, *, epochs, batch_size, optimizer, sync_every,
+                 l2=0.0, seed=None, validation=None, early_stopping=None, callbacks=()):
+        self.client, self.model, self.shards = client, model, shards
+        self.epochs = _positive_int("epochs", epochs)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.sync_every = _positive_int("sync_every", sync_every)
+        self.optimizer = get_optimizer(optimizer)
+        self.l2 = float(l2)
+        if not math.isfinite(self.l2) or self.l2 < 0:
+            raise ConfigError(f"l2 must be a number ≥ 0. Got {l2!r} instead.")
+        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        self.validation = validation  # (X, target) in memory, or a callable(model) -> logs
+        self.early_stopping = _as_early_stopping(early_stopping)
+        self.callbacks = list(callbacks)
+        self.history = History(seed=self.seed, slots=len(shards), sync_every=self.sync_every)
+        self.plan = RoundPlan(shards.bounds, self.batch_size, self.sync_every)
+        self.epoch, self.batch = 0, 0  # batch: rounds done in the current epoch
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self.streams = None  # per-slot dropout generator states within the epoch
+        self.stop_requested = False
+        self.rounds_run = 0
+        # where the time goes, summed over rounds: wall clock on the client, compute of the
+        # slowest slot on its worker, and averaging on the client (the rest is communication)
+        self.timing = {"rounds": 0, "wall": 0.0, "compute": 0.0, "average": 0.0}
+
+    @property
+    def n(self) -> int:
+        return self.shards.n
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return self.plan.rounds
+
+    def request_stop(self):
+        self.stop_requested = True
+
+    def run(self) -> History:
+        model = self.model  # built by the caller, from the same seed as ``Trainer``
+        self.spec = RoundSpec(model.get_config(), tuple(model.input_shape), _fresh(self.optimizer),
+                              self.l2, self.n, self.batch_size, self.seed)
+        self.last_good = _copy(model.get_weights())
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        try:
+            while self.epoch < self.epochs and not self._run_epoch():
+                pass
+        finally:
+            for callback in self.callbacks:
+                callback.on_train_end(self)
+        if self.early_stopping is not None:
+            self.early_stopping.restore(model)
+            self.history.info["best_epoch"] = self.early_stopping.best_epoch
+        self.history.info["epochs_run"] = self.history.epochs
+        self.history.info["rounds"] = self.rounds_run
+        self.history.info["timing"] = dict(self.timing)
+        model.history = self.history
+        return self.history
+
+    def _run_epoch(self) -> bool:
+        epoch = self.epoch
+        self.optimizer.epoch = epoch
+        if self.batch == 0 or self.streams is None:
+            layers = dropout_layers(self.model)
+            self.streams = [dropout_streams(layers, self.seed, epoch, s) for s in range(len(self.shards))]
+        for callback in self.callbacks:
+            callback.on_epoch_begin(self, epoch)
+        for round_index in range(self.batch, self.plan.rounds):
+            self._round(epoch, round_index)
+            self.batch = round_index + 1
+            logs = self._running_logs()
+            for callback in self.callbacks:
+                callback.on_batch_end(self, round_index, logs)
+            if self.stop_requested and self.batch < self.plan.rounds:
+                self._interrupt()
+        logs = self._epoch_logs()
+        self.history.append(logs)
+        self.epoch, self.batch, self.streams = epoch + 1, 0, None
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self.last_good = _copy(self.model.get_weights())
+        stop = self.early_stopping is not None and self.early_stopping.update(epoch, logs, self.model)
+        if stop:
+            self.history.info["stopped_epoch"] = epoch
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, epoch, logs)
+        if self.stop_requested and self.epoch < self.epochs:
+            self._interrupt()
+        return stop
+
+    def _round(self, epoch, round_index):
+        """Send θ to every slot with work left, run its steps there, average what comes back."""
+        started = time.perf_counter()
+        weights = self.model.get_weights()
+        arrays, scalars = self.optimizer.state_dict()
+        futures, slots = [], []
+        for slot, first, count in self.plan.work(round_index):
+            state = {"weights": weights, "optimizer": arrays, "iterations": scalars["iterations"],
+                     "dropout": self.streams[slot]}
+            futures.append(self.client.submit(
+                run_round, self.spec, state, self.shards.futures[slot], self.shards.bounds[slot],
+                epoch, first, count, workers=[self.shards.workers[slot]], allow_other_workers=True,
+                pure=False, key=f"glassnet-round-{self.spec.token[:8]}-{epoch}-{round_index}-{slot}"))
+            slots.append(slot)
+        results = self.client.gather(futures)
+        for result in results:
+            if "diverged" in result:
+                raise diverged(self.model, self.last_good, result["diverged"], epoch)
+        averaging = time.perf_counter()
+        self.model.set_weights(average(results, "weights"))
+        self.optimizer.load_state_dict(average(results, "optimizer"),
+                                       {"iterations": max(r["iterations"] for r in results), "epoch": epoch})
+        done = time.perf_counter()
+        self.timing["rounds"] += 1
+        self.timing["wall"] += done - started
+        self.timing["compute"] += max(r["seconds"] for r in results)
+        self.timing["average"] += done - averaging
+        for slot, result in zip(slots, results):
+            self.streams[slot] = result["dropout"]
+            self.sums["loss"] += result["loss"]
+            self.sums["seen"] += result["seen"]
+            self.sums["correct"] += result["correct"]
+        self.rounds_run += 1
+
+    def _interrupt(self):
+        raise TrainingInterrupted(
+            f"Training stopped in epoch {self.epoch + 1} after round {self.batch}.", epoch=self.epoch)
+
+    def _running_logs(self) -> dict:
+        seen = max(self.sums["seen"], 1)
+        logs = {"loss": self.sums["loss"] / seen}
+        if self.model.task != "regression":
+            logs["accuracy"] = self.sums["correct"] / seen
+        return logs
+
+    def _epoch_logs(self) -> dict:
+        logs = self._running_logs()
+        if self.l2:
+            logs["loss"] += self.model.l2_penalty(self.l2, self.n)
+        if callable(self.validation):
+            logs.update(self.validation(self.model))
+        elif self.validation is not None:
+            logs.update(evaluate_encoded(self.model, *self.validation, prefix="val_"))
+        return logs
+
+    # ---- checkpoints: the format of ``Trainer.state_dict`` plus the per-slot streams ----------
+    def state_dict(self) -> tuple[dict, dict]:
+        arrays = {f"model.{k}": v for k, v in self.model.get_weights().items()}
+        opt_arrays, opt_scalars = self.optimizer.state_dict()
+        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
+        scalars = {"epoch": self.epoch, "batch": self.batch, "seed": self.seed, "sums": self.sums,
+                   "optimizer": opt_scalars, "history": self.history.to_dict(), "dropout": {},
+                   "cluster": {"slots": len(self.shards), "sync_every": self.sync_every,
+                               "streams": self.streams if self.batch else None}}
+        if self.early_stopping is not None:
+            stopper = self.early_stopping
+            scalars["early_stopping"] = {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}
+            if stopper.best_weights is not None:
+                arrays.update({f"best.{k}": v for k, v in stopper.best_weights.items()})
+        return arrays, scalars
+
+    def load_state_dict(self, arrays, scalars):
+        """Continue a checkpoint: any run at an epoch's end; mid-epoch only the same layout."""
+        saved = scalars.get("cluster") or {}
+        mid_epoch = int(scalars["batch"]) > 0
+        if mid_epoch and (saved.get("slots") != len(self.shards) or saved.get("sync_every") != self.sync_every):
+            raise ConfigError(
+                f"This checkpoint stopped in the middle of epoch {int(scalars['epoch']) + 1}, "
+                f"which only a run with the same slots and sync_every can continue (saved: "
+                f"{saved.get('slots', 'single machine')} slots, sync_every {saved.get('sync_every', '-')}; "
+                f"now {len(self.shards)}, {self.sync_every}). Resume with the same cluster size.")
+        self.model.set_weights({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+        self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer.")},
+                                       scalars["optimizer"])
+        self.epoch, self.batch, self.seed = int(scalars["epoch"]), int(scalars["batch"]), int(scalars["seed"])
+        self.sums = dict(scalars["sums"])
+        self.streams = saved.get("streams") if mid_epoch else None
+        self.history = History.from_dict(scalars["history"])
+        if self.early_stopping is not None and "early_stopping" in scalars:
+            stopper, kept = self.early_stopping, scalars["early_stopping"]
+            stopper.best, stopper.best_epoch = float(kept["best"]), int(kept["best_epoch"])
+            stopper.wait = int(kept["wait"])
+            stopper.best_weights = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")} or None
+
+
+def _copy(weights: dict) -> dict:
+    return {k: v.copy() for k, v in weights.items()}
+
+
+def _fresh(optimizer):
+    """The optimizer's settings without its state: what each round task starts from."""
+    import copy
+
+    fresh = copy.copy(optimizer)
+    fresh.state, fresh.iterations = {}, 0
+    return fresh

@@ -1,0 +1,160 @@
+"""An image folder as a *lazy* dask array: decoded on the Dask workers, never on the client.
+
+``load_lazy("photos/", size=(32, 32))`` returns a ``Dataset`` like ``load`` does, except that
+``X`` is a ``dask.array`` of float32 rows (n, h·w·c) in chunks of ``chunk_rows`` images. Nothing
+is decoded when it returns; each chunk is decoded by ``decode.decode_chunk`` — the very
+function the in-memory loader uses, so the numbers are identical — wherever Dask runs it:
+on the workers of a ``dask.distributed.Client``, or in local threads without one. A folder
+larger than the client's memory trains without ever being loaded there.
+
+Two passes, both on the workers:
+
+1. **headers** (cheap, no pixels decoded): each chunk of files reports its pixel format and
+   image sizes. The formats are widened together exactly as the in-memory loader widens them
+   (one colour image makes the set RGB; 16-bit gray stays 16-bit), and without ``size`` every
+   image must have the same (h, w). With ``skip_bad`` files whose header cannot be read are
+   left out here (and listed in ``Dataset.skipped``).
+2. **pixels** (lazy, at compute time): each chunk decoded with those options. A file whose
+   header reads but whose pixels do not (a truncated file) stops that computation with the
+   usual "Cannot read image" error: its row is already counted, so it cannot be skipped then.
+
+The client only lists the folder (paths and labels) and keeps the labels.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..errors import ConfigError, DataError
+from .dataset import Dataset, classes_of
+from .decode import decode_chunk, size_mismatch_error
+from .folders import _notices, scan
+from .images import (
+    ORIENTATION_TAG,
+    BadImage,
+    DecodeOptions,
+    _bomb_reason,
+    _short,
+    check_size,
+    natural_format,
+    widen,
+)
+
+CHUNK_ROWS = 1024
+
+
+def load_lazy(root, *, size=None, grayscale: bool = False, skip_bad: bool = False,
+              chunk_rows: int = CHUNK_ROWS) -> Dataset:
+    """An image folder (one subfolder per class) as a Dataset whose X is a lazy dask array."""
+    import dask
+
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(f"load_lazy reads image folders (one subfolder per class); {root} is not "
+                        "a folder. Load other DATA with load() and wrap it with to_dask().")
+    chunk_rows = _chunk_rows(chunk_rows)
+    size = check_size(size)
+    layout = scan(root)
+    paths = layout.paths
+    starts = range(0, len(paths), chunk_rows)
+    probes = dask.compute(*[dask.delayed(probe_headers)(paths[s:s + chunk_rows], grayscale, skip_bad)
+                            for s in starts])
+    bad = [(s + i, reason) for s, (_, _, chunk_bad) in zip(starts, probes) for i, reason in chunk_bad]
+    opts = _options([p for p in probes if p[0] is not None], paths, layout.sources, size, grayscale)
+    keep = np.ones(len(paths), dtype=bool)
+    keep[[i for i, _ in bad]] = False
+    good = [p for p, k in zip(paths, keep) if k]
+    y = np.asarray(layout.labels)[keep]
+    return Dataset(
+        X=_lazy_pixels(good, opts, chunk_rows), y=y, classes=classes_of(y, f"Image folder {root}"),
+        image_shape=opts.pixel_shape, channels=opts.fmt.channels,
+        sources=[s for s, k in zip(layout.sources, keep) if k], value_range=opts.fmt.value_range,
+        notices=_notices(layout, bad), skipped=[(paths[i], reason) for i, reason in bad],
+        size=opts.shape if opts.resize else None)
+
+
+def to_dask(dataset: Dataset, chunk_rows: int = CHUNK_ROWS) -> Dataset:
+    """The same Dataset with X as a dask array of ``chunk_rows``-row chunks (for in-memory DATA)."""
+    import dask.array as da
+
+    return replace(dataset, X=da.from_array(dataset.X, chunks=(_chunk_rows(chunk_rows), -1)))
+
+
+def _chunk_rows(chunk_rows) -> int:
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ConfigError(f"chunk_rows must be a positive integer. Got {chunk_rows!r} instead.")
+    return chunk_rows
+
+
+def probe_headers(paths: list[str], grayscale: bool, skip_bad: bool):
+    """On a worker: (widened format or None, Counter of upright (h, w), [(index, reason)])."""
+    fmt, sizes, bad = None, Counter(), []
+    for i, path in enumerate(paths):
+        try:
+            natural, h_w = header(path)
+        except BadImage as e:
+            if not skip_bad:
+                raise
+            bad.append((i, e.reason))
+            continue
+        fmt = widen(natural if fmt is None else fmt, natural, grayscale)
+        sizes[h_w] += 1
+    return fmt, sizes, bad
+
+
+def header(path: str):
+    """(natural pixel format, upright (h, w)) from the file's header; pixels are not decoded."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                natural = natural_format(im, path)
+                turned = im.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8)
+                h_w = (im.width, im.height) if turned else (im.height, im.width)
+    except BadImage:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise BadImage(str(path), _bomb_reason(e)) from None
+    except FileNotFoundError:
+        raise BadImage(str(path), "no such file") from None
+    except Exception as e:  # Pillow raises many types for broken files; all mean "bad file"
+        raise BadImage(str(path), _short(e)) from None
+    return natural, h_w
+
+
+def _options(probes, paths, names, size, grayscale) -> DecodeOptions:
+    """One set of decode options for every chunk: formats widened together, one (h, w)."""
+    if not probes:
+        raise DataError(f"None of the {len(paths)} image files could be read "
+                        f"(first: {paths[0] if paths else '-'}). Check that they are images.")
+    fmt = probes[0][0]
+    for other, _, _ in probes[1:]:
+        fmt = widen(fmt, other, grayscale)
+    sizes = sum((p[1] for p in probes), Counter())
+    if size is None and len(sizes) > 1:
+        raise size_mismatch_error(paths, names)
+    shape = size if size is not None else next(iter(sizes))
+    return DecodeOptions(fmt, tuple(shape), resize=size is not None, grayscale=grayscale)
+
+
+def decode_rows(paths: list[str], opts: DecodeOptions) -> np.ndarray:
+    """On a worker: one chunk of files → float32 rows, by the in-memory loader's decoder."""
+    block, _ = decode_chunk(paths, opts, skip_bad=False)
+    return block.reshape(len(paths), -1).astype(np.float32)
+
+
+def _lazy_pixels(paths, opts, chunk_rows):
+    import dask
+    import dask.array as da
+
+    width = int(np.prod(opts.pixel_shape))
+    blocks = [da.from_delayed(dask.delayed(decode_rows, pure=True)(paths[s:s + chunk_rows], opts),
+                              shape=(len(paths[s:s + chunk_rows]), width), dtype=np.float32)
+              for s in range(0, len(paths), chunk_rows)]
+    return da.concatenate(blocks, axis=0)
