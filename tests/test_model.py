@@ -234,3 +234,15 @@ def test_fractional_float_labels_are_refused(digits_split):
 def test_predict_before_fit():
     with pytest.raises(gn.NotFittedError, match="call fit"):
         digits_net().predict(np.zeros((1, 64)))
+
+
+def test_a_stop_requested_at_an_epoch_boundary_names_the_finished_epoch(digits_split):
+    Xtr, _, ytr, _ = digits_split
+
+    class StopAfterFirstEpoch(gn.progress.Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            trainer.request_stop()
+
+    with pytest.raises(gn.TrainingInterrupted, match=r"^Training stopped after epoch 1\.$"):
+        digits_net().fit(Xtr, ytr, epochs=3, optimizer=gn.SGD(lr=1.0), seed=0, verbose=0,
+                         callbacks=[StopAfterFirstEpoch()])

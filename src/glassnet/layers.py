@@ -218,7 +218,7 @@ class Dense(Layer):
         }
 
     def describe(self):
-        return f"Dense {self.n_in} → {self.units}, {self.activation.name}"
+        return f"Dense {self.n_in if self.built else '?'} → {self.units}, {self.activation.name}"
 
 
 class Dropout(Layer):

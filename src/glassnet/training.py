@@ -229,9 +229,9 @@ class Trainer:
             self.sums["correct"] += int(namespace_of(t).count_nonzero(_predicted_index(model, model.last_output) == t))
 
     def _interrupt(self):
-        raise TrainingInterrupted(
-            f"Training stopped in epoch {self.epoch + 1} after batch {self.batch}.", epoch=self.epoch
-        )
+        where = (f"after epoch {self.epoch}" if self.batch == 0
+                 else f"in epoch {self.epoch + 1} after batch {self.batch}")
+        raise TrainingInterrupted(f"Training stopped {where}.", epoch=self.epoch)
 
     def _running_logs(self) -> dict:
         seen = max(self.sums["seen"], 1)
