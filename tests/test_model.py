@@ -246,3 +246,21 @@ def test_a_stop_requested_at_an_epoch_boundary_names_the_finished_epoch(digits_s
     with pytest.raises(gn.TrainingInterrupted, match=r"^Training stopped after epoch 1\.$"):
         digits_net().fit(Xtr, ytr, epochs=3, optimizer=gn.SGD(lr=1.0), seed=0, verbose=0,
                          callbacks=[StopAfterFirstEpoch()])
+
+
+@pytest.mark.parametrize("optimizer", [gn.SGD(lr=0.5), gn.Momentum(lr=0.5), gn.Adam(lr=0.01)])
+def test_reported_loss_with_l2_is_the_objective_j(digits_split, optimizer):
+    """One full-batch epoch: history.loss[0] is J = mean ℓ + (λ/2n)‖W‖² at the starting weights."""
+    Xtr, _, ytr, _ = digits_split
+
+    class StartingWeights(gn.progress.Callback):
+        def on_train_begin(self, trainer):
+            self.weights = {k: v.copy() for k, v in trainer.model.get_weights().items()}
+
+    start = StartingWeights()
+    model = digits_net()
+    history = model.fit(Xtr, ytr, epochs=1, batch_size=len(Xtr), optimizer=optimizer, l2=5.0,
+                        seed=0, verbose=0, callbacks=[start])
+    model.set_weights(start.weights)
+    expected = model.objective(model.check_X(Xtr), model.encode_labels(ytr), l2=5.0, n_total=len(Xtr))
+    assert history.loss[0] == pytest.approx(expected, rel=1e-5)

@@ -157,9 +157,7 @@ class ClusterTrainer:
         return logs
 
     def _epoch_logs(self) -> dict:
-        logs = self._running_logs()
-        if self.l2:
-            logs["loss"] += self.model.l2_penalty(self.l2, self.n)
+        logs = self._running_logs()  # each batch's J already includes its L2 penalty
         if callable(self.validation):
             logs.update(self.validation(self.model))
         elif self.validation is not None:

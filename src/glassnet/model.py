@@ -221,12 +221,12 @@ class Sequential:
             g *= g.dtype.type(grad_scale)
         self._backward(g)
         if l2:
-            coef = grad_scale * l2 / (n_total or len(X))
+            coef = l2 / (n_total or len(X))  # J += (λ / 2n) ‖W‖², so ∂J/∂W += (λ / n) W
             for layer in self.layers:
                 if "W" in layer.params:
                     W = layer.params["W"]
                     value += 0.5 * coef * float(self.xp.vdot(W, W))
-                    layer.grads["W"] += W.dtype.type(coef) * W
+                    layer.grads["W"] += W.dtype.type(grad_scale * coef) * W
         return value
 
     def objective(self, X, target, weights=None, l2=0.0, n_total=None) -> float:
@@ -261,8 +261,10 @@ class Sequential:
                 f"{tuple(self.input_shape)} ({self.n_features} features)."
             )
         X = np.ascontiguousarray(X.reshape(len(X), -1))
-        # a NaN or ±inf anywhere makes the sum non-finite (one fast pass); only then look closer
-        if not np.isfinite(np.add.reduce(X, axis=None, dtype=np.float64)) and not np.isfinite(X).all():
+        # a NaN or ±inf anywhere makes x·x non-finite (one BLAS pass); only then look closer
+        # (a huge finite X may overflow x·x too: the exact check below then decides)
+        flat = X.reshape(-1)
+        if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(X).all():
             bad = np.argwhere(~np.isfinite(X))[0]
             raise DataError(
                 f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}). "

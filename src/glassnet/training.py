@@ -241,9 +241,7 @@ class Trainer:
         return logs
 
     def _epoch_logs(self) -> dict:
-        logs = self._running_logs()
-        if self.l2:
-            logs["loss"] += self.model.l2_penalty(self.l2, self.n)
+        logs = self._running_logs()  # each batch's J already includes its L2 penalty
         if self.validation is not None:
             Xv, tv = self.validation
             logs.update(evaluate_encoded(self.model, Xv, tv, prefix="val_"))
