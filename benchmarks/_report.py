@@ -11,6 +11,7 @@ import platform
 import re
 import statistics
 import subprocess
+import time
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -25,6 +26,28 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+class EpochTimer:
+    """A training callback that records each epoch's wall time in ``seconds``."""
+
+    def __init__(self, echo=None):
+        self.seconds = []
+        self.echo = echo  # optional function(epoch, logs, seconds) called after each epoch
+
+    def on_train_begin(self, trainer): ...
+
+    def on_batch_end(self, trainer, batch, logs): ...
+
+    def on_train_end(self, trainer): ...
+
+    def on_epoch_begin(self, trainer, epoch):
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        self.seconds.append(time.perf_counter() - self.start)
+        if self.echo is not None:
+            self.echo(epoch, logs, self.seconds[-1])
 
 
 def median(values) -> float:

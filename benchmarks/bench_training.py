@@ -22,7 +22,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import glassnet as gn  # noqa: E402
-from _report import machine, median, write_section  # noqa: E402
+from _report import EpochTimer, machine, median, write_section  # noqa: E402
 
 N, D, H, K, LR, THREADS = 60_000, 784, 128, 10, 0.1, 2
 
@@ -32,17 +32,6 @@ def data():
     X = rng.random((N, D), dtype=np.float32)
     y = rng.integers(0, K, N)
     return X, y
-
-
-class EpochTimer(gn.progress.Callback):
-    def __init__(self):
-        self.seconds = []
-
-    def on_epoch_begin(self, trainer, epoch):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, trainer, epoch, logs):
-        self.seconds.append(time.perf_counter() - self.start)
 
 
 def glassnet_epoch(X, y, batch):

@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import glassnet as gn  # noqa: E402
-from _report import machine, write_section  # noqa: E402
+from _report import EpochTimer, machine, write_section  # noqa: E402
 
 MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 ROWS = [  # (name, hidden units, λ, what Nielsen reports)
@@ -43,22 +43,11 @@ def load_mnist():
     return X[:50_000], y[:50_000], X[50_000:], y[50_000:]
 
 
-class EpochTimer(gn.progress.Callback):
-    def __init__(self):
-        self.seconds = []
-
-    def on_epoch_begin(self, trainer, epoch):
-        self.start = time.perf_counter()
-
-    def on_epoch_end(self, trainer, epoch, logs):
-        self.seconds.append(time.perf_counter() - self.start)
-        print(f"  epoch {epoch + 1}: val acc {logs['val_accuracy']:.4f} ({self.seconds[-1]:.2f}s)", file=sys.stderr)
-
-
 def network_row(hidden, l2, data, epochs):
     Xtr, ytr, Xva, yva = data
     model = gn.Sequential([gn.Flatten(input_shape=(784,)), gn.Dense(hidden, "sigmoid"), gn.Dense(10, "softmax")])
-    timer = EpochTimer()
+    timer = EpochTimer(echo=lambda epoch, logs, seconds: print(
+        f"  epoch {epoch + 1}: val acc {logs['val_accuracy']:.4f} ({seconds:.2f}s)", file=sys.stderr))
     history = model.fit(Xtr, ytr, epochs=epochs, batch_size=10, optimizer=gn.SGD(lr=0.5), l2=l2,
                         validation_data=(Xva, yva), seed=0, verbose=0, callbacks=[timer])
     best = max(history.val_accuracy)

@@ -36,6 +36,20 @@ from .optimizers import SGD
 SOLVERS = ("lbfgs", "sgd")
 
 
+def first_partial_fit_classes(classes, class_weight) -> np.ndarray:
+    """The sorted classes a first ``partial_fit`` call declares, checked."""
+    if classes is None:
+        raise DataError("classes must be given on the first call to partial_fit "
+                        "(every label that will ever appear).")
+    if isinstance(class_weight, str):
+        raise ConfigError("class_weight='balanced' needs all the data at once; "
+                          "use fit(), or pass class_weight as a dict.")
+    classes = np.unique(np.asarray(classes))
+    if len(classes) < 2:
+        raise DataError("classes must hold at least two labels.")
+    return classes
+
+
 class LogisticRegression(ClassifierMixin, BaseEstimator):
     """The one-neuron network, fitted to the same optimum as scikit-learn's LogisticRegression.
 
@@ -154,15 +168,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         first = not hasattr(self, "network_")
         X, y = self._validate(X, y, reset=first)
         if first:
-            if classes is None:
-                raise DataError("classes must be given on the first call to partial_fit "
-                                "(every label that will ever appear).")
-            if isinstance(self.class_weight, str):
-                raise ConfigError("class_weight='balanced' needs all the data at once; "
-                                  "use fit(), or pass class_weight as a dict.")
-            classes = np.unique(np.asarray(classes))
-            if len(classes) < 2:
-                raise DataError("classes must hold at least two labels.")
+            classes = first_partial_fit_classes(classes, self.class_weight)
             dtype = self.dtype or ("float32" if X.dtype == np.float32 else "float64")
             self.network_, self.n_iter_ = self._network(X.shape[1], len(classes), dtype), 0
             self.network_.classes_ = classes

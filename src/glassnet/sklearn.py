@@ -43,6 +43,7 @@ from .activations import ACTIVATIONS
 from .backend import is_dask_array
 from .errors import ConfigError, DataError, unknown_name
 from .layers import Dense, Flatten
+from .logistic import first_partial_fit_classes
 from .model import Sequential
 from .optimizers import OPTIMIZERS, Optimizer, get_optimizer
 from .training import EarlyStopping
@@ -339,15 +340,7 @@ class GlassNetClassifier(ClassifierMixin, _GlassNetEstimator):
         X, y = self._validate(X, y, reset=first)
         y = self._labels(y)
         if first:
-            if classes is None:
-                raise DataError("classes must be given on the first call to partial_fit "
-                                "(every label that will ever appear).")
-            if isinstance(self.class_weight, str):
-                raise ConfigError("class_weight='balanced' needs all the data at once; "
-                                  "use fit(), or pass class_weight as a dict.")
-            self.classes_ = np.unique(np.asarray(classes))
-            if len(self.classes_) < 2:
-                raise DataError("classes must hold at least two labels.")
+            self.classes_ = first_partial_fit_classes(classes, self.class_weight)
             self._start(X, y)
         elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
             raise DataError(f"classes={list(classes)} differs from the first call's {list(self.classes_)}.")
