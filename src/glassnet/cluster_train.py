@@ -17,10 +17,10 @@ import numpy as np
 from .cluster_sgd import RoundPlan, RoundSpec, average, diverged, dropout_layers, dropout_streams, run_round
 from .errors import ConfigError, TrainingInterrupted
 from .optimizers import get_optimizer
-from .training import History, _as_early_stopping, _positive_int, evaluate_encoded
+from .training import EpochLoop, History, _as_early_stopping, _positive_int
 
 
-class ClusterTrainer:
+class ClusterTrainer(EpochLoop):
     """One parameter-averaging run over ``shards`` (see ``cluster_sgd``)."""
 
     def __init__(self, client, model, shards, *, epochs, batch_size, optimizer, sync_every,
@@ -55,9 +55,6 @@ class ClusterTrainer:
     @property
     def batches_per_epoch(self) -> int:
         return self.plan.rounds
-
-    def request_stop(self):
-        self.stop_requested = True
 
     def run(self) -> History:
         model = self.model  # built by the caller, from the same seed as ``Trainer``
@@ -97,19 +94,8 @@ class ClusterTrainer:
                 callback.on_batch_end(self, round_index, logs)
             if self.stop_requested and self.batch < self.plan.rounds:
                 self._interrupt()
-        logs = self._epoch_logs()
-        self.history.append(logs)
-        self.epoch, self.batch, self.streams = epoch + 1, 0, None
-        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
-        self.last_good = _copy(self.model.get_weights())
-        stop = self.early_stopping is not None and self.early_stopping.update(epoch, logs, self.model)
-        if stop:
-            self.history.info["stopped_epoch"] = epoch
-        for callback in self.callbacks:
-            callback.on_epoch_end(self, epoch, logs)
-        if self.stop_requested and self.epoch < self.epochs:
-            self._interrupt()
-        return stop
+        self.streams = None
+        return self._finish_epoch(epoch)
 
     def _round(self, epoch, round_index):
         """Send θ to every slot with work left, run its steps there, average what comes back."""
@@ -148,21 +134,6 @@ class ClusterTrainer:
     def _interrupt(self):
         raise TrainingInterrupted(
             f"Training stopped in epoch {self.epoch + 1} after round {self.batch}.", epoch=self.epoch)
-
-    def _running_logs(self) -> dict:
-        seen = max(self.sums["seen"], 1)
-        logs = {"loss": self.sums["loss"] / seen}
-        if self.model.task != "regression":
-            logs["accuracy"] = self.sums["correct"] / seen
-        return logs
-
-    def _epoch_logs(self) -> dict:
-        logs = self._running_logs()  # each batch's J already includes its L2 penalty
-        if callable(self.validation):
-            logs.update(self.validation(self.model))
-        elif self.validation is not None:
-            logs.update(evaluate_encoded(self.model, *self.validation, prefix="val_"))
-        return logs
 
     # ---- checkpoints: the format of ``Trainer.state_dict`` plus the per-slot streams ----------
     def state_dict(self) -> tuple[dict, dict]:

@@ -100,7 +100,49 @@ def _positive_int(name, value):
     return int(value)
 
 
-class Trainer:
+class EpochLoop:
+    """What every training loop shares: the running metrics, the end of an epoch (history,
+    last good weights, early stopping, callbacks) and stopping on request. Subclasses run the
+    steps of an epoch (``Trainer`` in one process, ``cluster_train.ClusterTrainer`` on Dask)."""
+
+    def request_stop(self):
+        """Ask the loop to stop after the current batch (safe to call from a signal handler)."""
+        self.stop_requested = True
+
+    def _running_logs(self) -> dict:
+        seen = max(self.sums["seen"], 1)
+        logs = {"loss": self.sums["loss"] / seen}
+        if self.model.task != "regression":
+            logs["accuracy"] = self.sums["correct"] / seen
+        return logs
+
+    def _epoch_logs(self) -> dict:
+        logs = self._running_logs()  # each batch's J already includes its L2 penalty
+        if callable(self.validation):
+            logs.update(self.validation(self.model))
+        elif self.validation is not None:
+            Xv, tv = self.validation
+            logs.update(evaluate_encoded(self.model, Xv, tv, prefix="val_"))
+        return logs
+
+    def _finish_epoch(self, epoch) -> bool:
+        """Record the epoch, move on, then early stopping and callbacks. True: stop training."""
+        logs = self._epoch_logs()
+        self.history.append(logs)
+        self.epoch, self.batch = epoch + 1, 0
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self.last_good = {k: v.copy() for k, v in self.model.get_weights().items()}
+        stop = self.early_stopping is not None and self.early_stopping.update(epoch, logs, self.model)
+        if stop:
+            self.history.info["stopped_epoch"] = epoch
+        for callback in self.callbacks:
+            callback.on_epoch_end(self, epoch, logs)
+        if self.stop_requested and self.epoch < self.epochs:
+            self._interrupt()
+        return stop
+
+
+class Trainer(EpochLoop):
     """Holds one training run's state so it can be stopped, saved and resumed exactly."""
 
     def __init__(self, model, X, y, *, epochs, batch_size, optimizer, l2=0.0, seed=None,
@@ -130,10 +172,6 @@ class Trainer:
     @property
     def batches_per_epoch(self) -> int:
         return math.ceil(self.n / self.batch_size)
-
-    def request_stop(self):
-        """Ask the loop to stop after the current batch (safe to call from a signal handler)."""
-        self.stop_requested = True
 
     def permutation(self, epoch):
         return np.random.default_rng([self.seed, 1, epoch]).permutation(self.n)
@@ -195,19 +233,7 @@ class Trainer:
                 callback.on_batch_end(self, batch, logs)
             if self.stop_requested and self.batch < self.batches_per_epoch:
                 self._interrupt()
-        logs = self._epoch_logs()
-        self.history.append(logs)
-        self.epoch, self.batch = epoch + 1, 0
-        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
-        self.last_good = {k: v.copy() for k, v in model.get_weights().items()}
-        stop = self.early_stopping is not None and self.early_stopping.update(epoch, logs, model)
-        if stop:
-            self.history.info["stopped_epoch"] = epoch
-        for callback in self.callbacks:
-            callback.on_epoch_end(self, epoch, logs)
-        if self.stop_requested and self.epoch < self.epochs:
-            self._interrupt()
-        return stop
+        return self._finish_epoch(epoch)
 
     def _step(self, rows, epoch):
         model = self.model
@@ -232,20 +258,6 @@ class Trainer:
         where = (f"after epoch {self.epoch}" if self.batch == 0
                  else f"in epoch {self.epoch + 1} after batch {self.batch}")
         raise TrainingInterrupted(f"Training stopped {where}.", epoch=self.epoch)
-
-    def _running_logs(self) -> dict:
-        seen = max(self.sums["seen"], 1)
-        logs = {"loss": self.sums["loss"] / seen}
-        if self.model.task != "regression":
-            logs["accuracy"] = self.sums["correct"] / seen
-        return logs
-
-    def _epoch_logs(self) -> dict:
-        logs = self._running_logs()  # each batch's J already includes its L2 penalty
-        if self.validation is not None:
-            Xv, tv = self.validation
-            logs.update(evaluate_encoded(self.model, Xv, tv, prefix="val_"))
-        return logs
 
     # ---- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> tuple[dict, dict]:
