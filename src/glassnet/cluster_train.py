@@ -56,27 +56,14 @@ class ClusterTrainer(EpochLoop):
     def batches_per_epoch(self) -> int:
         return self.plan.rounds
 
-    def run(self) -> History:
+    def _prepare(self):
         model = self.model  # built by the caller, from the same seed as ``Trainer``
         self.spec = RoundSpec(model.get_config(), tuple(model.input_shape), _fresh(self.optimizer),
                               self.l2, self.n, self.batch_size, self.seed)
-        self.last_good = _copy(model.get_weights())
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        try:
-            while self.epoch < self.epochs and not self._run_epoch():
-                pass
-        finally:
-            for callback in self.callbacks:
-                callback.on_train_end(self)
-        if self.early_stopping is not None:
-            self.early_stopping.restore(model)
-            self.history.info["best_epoch"] = self.early_stopping.best_epoch
-        self.history.info["epochs_run"] = self.history.epochs
+
+    def _record_info(self):
         self.history.info["rounds"] = self.rounds_run
         self.history.info["timing"] = dict(self.timing)
-        model.history = self.history
-        return self.history
 
     def _run_epoch(self) -> bool:
         epoch = self.epoch
@@ -173,10 +160,6 @@ class ClusterTrainer(EpochLoop):
             stopper.best, stopper.best_epoch = float(kept["best"]), int(kept["best_epoch"])
             stopper.wait = int(kept["wait"])
             stopper.best_weights = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")} or None
-
-
-def _copy(weights: dict) -> dict:
-    return {k: v.copy() for k, v in weights.items()}
 
 
 def _fresh(optimizer):

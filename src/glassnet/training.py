@@ -109,6 +109,32 @@ class EpochLoop:
         """Ask the loop to stop after the current batch (safe to call from a signal handler)."""
         self.stop_requested = True
 
+    def run(self) -> History:
+        """Train until ``epochs`` are done, early stopping says so, or a stop is requested."""
+        self._prepare()
+        self.last_good = {k: v.copy() for k, v in self.model.get_weights().items()}
+        for callback in self.callbacks:
+            callback.on_train_begin(self)
+        try:
+            while self.epoch < self.epochs and not self._run_epoch():
+                pass
+        finally:
+            for callback in self.callbacks:
+                callback.on_train_end(self)
+        if self.early_stopping is not None:
+            self.early_stopping.restore(self.model)
+            self.history.info["best_epoch"] = self.early_stopping.best_epoch
+        self.history.info["epochs_run"] = self.history.epochs
+        self._record_info()
+        self.model.history = self.history
+        return self.history
+
+    def _prepare(self):
+        """Set up before the first epoch (build the model, move data to its device, …)."""
+
+    def _record_info(self):
+        """Add loop-specific facts to ``history.info`` at the end."""
+
     def _running_logs(self) -> dict:
         seen = max(self.sums["seen"], 1)
         logs = {"loss": self.sums["loss"] / seen}
@@ -181,28 +207,13 @@ class Trainer(EpochLoop):
             if isinstance(layer, Dropout):
                 layer.rng = np.random.default_rng([self.seed, 2, epoch, i])
 
-    def run(self) -> History:
+    def _prepare(self):
         model = self.model
         if not model.built:
             model.build(self.X.shape[1:], np.random.default_rng([self.seed, 0]))
         if model.device is not CPU:
             self._move_to(model.device)
         self.params = list(model.parameters())
-        self.last_good = {k: v.copy() for k, v in model.get_weights().items()}
-        for callback in self.callbacks:
-            callback.on_train_begin(self)
-        try:
-            while self.epoch < self.epochs and not self._run_epoch():
-                pass
-        finally:
-            for callback in self.callbacks:
-                callback.on_train_end(self)
-        if self.early_stopping is not None:
-            self.early_stopping.restore(model)
-            self.history.info["best_epoch"] = self.early_stopping.best_epoch
-        self.history.info["epochs_run"] = self.history.epochs
-        model.history = self.history
-        return self.history
 
     def _move_to(self, device):
         """Copy the training data, validation data and optimizer state to ``device`` once."""
