@@ -23,6 +23,7 @@ The result is a uint8 array (h, w) or (h, w, 3) — channel last — or uint16 (
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -96,23 +97,31 @@ class DecodeOptions:
         return self.shape + ((3,) if self.fmt.channels == "RGB" else ())
 
 
-def open_image(path: str | Path) -> Image.Image:
-    """Open, bomb-check, fully decode and orient one image; any failure is a BadImage."""
+@contextmanager
+def opened(path: str | Path):
+    """``Image.open`` with Pillow's decompression-bomb limit enforced (its warning is an error
+    too); any failure while the block reads the file becomes a BadImage naming it."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as im:
-                im.load()
-                orientation = im.getexif().get(ORIENTATION_TAG, 1)
-                if orientation != 1:
-                    im = ImageOps.exif_transpose(im)
-                return im
+                yield im
+    except BadImage:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise BadImage(str(path), _bomb_reason(e)) from None
     except FileNotFoundError:
         raise BadImage(str(path), "no such file") from None
     except Exception as e:  # Pillow raises many types for broken files; all mean "bad file"
         raise BadImage(str(path), _short(e)) from None
+
+
+def open_image(path: str | Path) -> Image.Image:
+    """Open, bomb-check, fully decode and orient one image; any failure is a BadImage."""
+    with opened(path) as im:
+        im.load()
+        orientation = im.getexif().get(ORIENTATION_TAG, 1)
+        return ImageOps.exif_transpose(im) if orientation != 1 else im
 
 
 def _bomb_reason(error: Exception) -> str:

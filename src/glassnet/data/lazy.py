@@ -23,13 +23,11 @@ The client only lists the folder (paths and labels) and keeps the labels.
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
 from ..errors import ConfigError, DataError
 from .dataset import Dataset, classes_of
@@ -39,10 +37,9 @@ from .images import (
     ORIENTATION_TAG,
     BadImage,
     DecodeOptions,
-    _bomb_reason,
-    _short,
     check_size,
     natural_format,
+    opened,
     widen,
 )
 
@@ -110,21 +107,10 @@ def probe_headers(paths: list[str], grayscale: bool, skip_bad: bool):
 
 def header(path: str):
     """(natural pixel format, upright (h, w)) from the file's header; pixels are not decoded."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
-                natural = natural_format(im, path)
-                turned = im.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8)
-                h_w = (im.width, im.height) if turned else (im.height, im.width)
-    except BadImage:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise BadImage(str(path), _bomb_reason(e)) from None
-    except FileNotFoundError:
-        raise BadImage(str(path), "no such file") from None
-    except Exception as e:  # Pillow raises many types for broken files; all mean "bad file"
-        raise BadImage(str(path), _short(e)) from None
+    with opened(path) as im:
+        natural = natural_format(im, path)
+        turned = im.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8)
+        h_w = (im.width, im.height) if turned else (im.height, im.width)
     return natural, h_w
 
 
