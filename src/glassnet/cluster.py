@@ -52,14 +52,14 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, client=None,
         classes=None, callbacks=(), resume=None, trainer_hook=None, device=None):
     """``Sequential.fit`` on a dask array X: parameter averaging over the cluster's workers.
 
-    Options are those of ``training.fit``, plus ``client`` (default: the default client),
+    Options are those of ``fitting.fit``, plus ``client`` (default: the default client),
     ``sync_every`` (optimizer steps each worker takes between two averagings) and ``slots``
     (how many parts the rows are split into; default: one per worker at the start).
     ``validation_data`` may hold a dask array too. Returns the ``History``.
     """
     from .cluster_train import ClusterTrainer
     from .progress import reporters_for
-    from .training import _check_sample_weight, _warn_zero_hidden
+    from .fitting import _check_sample_weight, _warn_zero_hidden
 
     if device not in (None, "cpu") or model.device is not CPU:
         raise ConfigError("Training on a Dask cluster runs on the workers' CPUs: call "

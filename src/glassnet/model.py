@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import training
+from . import fitting, training
 from .backend import CPU, device_of, get_device, is_dask_array, namespace_of, to_device, to_numpy
 from .errors import ConfigError, DataError, NotFittedError
 from .layers import Dense, Flatten, Layer, layer_from_config
@@ -335,7 +335,7 @@ class Sequential:
 
     # ---- training ----------------------------------------------------------------------
     def fit(self, X, y, epochs=10, batch_size=32, optimizer="sgd", **options) -> training.History:
-        """Train by mini-batch gradient descent; see ``glassnet.training.fit`` for every option.
+        """Train by mini-batch gradient descent; see ``glassnet.fitting.fit`` for every option.
 
         A ``dask.array`` X trains on a Dask cluster by parameter averaging (``client=``,
         ``sync_every=``; see ``glassnet.cluster.fit``)."""
@@ -343,7 +343,7 @@ class Sequential:
             from . import cluster
 
             return cluster.fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, **options)
-        return training.fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, **options)
+        return fitting.fit(self, X, y, epochs=epochs, batch_size=batch_size, optimizer=optimizer, **options)
 
     # ---- prediction --------------------------------------------------------------------
     def _check_fitted(self):
