@@ -151,7 +151,7 @@ def main():
         Xd = on_disk(X, folder)
         for workers in (1, 2):
             with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                              dashboard_address=None, silence_logs=40) as cluster, Client(cluster) as client:
+                              dashboard_address=":0", silence_logs=40) as cluster, Client(cluster) as client:
                 client.wait_for_workers(workers)
                 if workers == 2:
                     results["latency"], results["bandwidth"] = latency_and_bandwidth(client)

@@ -29,7 +29,7 @@ def dask_client():
     """A real Dask cluster: LocalCluster of 2 worker processes, 1 thread each (started once)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  dashboard_address=None, silence_logs=40) as cluster:
+                                  dashboard_address=":0", silence_logs=40) as cluster:
         with distributed.Client(cluster) as client:
             client.wait_for_workers(2)
             yield client

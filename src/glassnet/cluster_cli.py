@@ -52,7 +52,7 @@ def connect(scheduler: str | None = None, local: int | None = None):
     cluster = None
     if local:
         cluster = LocalCluster(n_workers=int(local), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+                               dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
     else:
         try:
