@@ -9,15 +9,11 @@ every slot), and a checkpoint taken mid-epoch resumes at the next round.
 
 from __future__ import annotations
 
-import math
 import time
-
-import numpy as np
 
 from .cluster_sgd import RoundPlan, RoundSpec, average, diverged, dropout_layers, dropout_streams, run_round
 from .errors import ConfigError, TrainingInterrupted
-from .optimizers import get_optimizer
-from .training import EpochLoop, History, _as_early_stopping, _positive_int
+from .training import EpochLoop, _positive_int
 
 
 class ClusterTrainer(EpochLoop):
@@ -25,24 +21,13 @@ class ClusterTrainer(EpochLoop):
 
     def __init__(self, client, model, shards, *, epochs, batch_size, optimizer, sync_every,
                  l2=0.0, seed=None, validation=None, early_stopping=None, callbacks=()):
-        self.client, self.model, self.shards = client, model, shards
-        self.epochs = _positive_int("epochs", epochs)
-        self.batch_size = _positive_int("batch_size", batch_size)
+        self.client, self.shards = client, shards
         self.sync_every = _positive_int("sync_every", sync_every)
-        self.optimizer = get_optimizer(optimizer)
-        self.l2 = float(l2)
-        if not math.isfinite(self.l2) or self.l2 < 0:
-            raise ConfigError(f"l2 must be a number ≥ 0. Got {l2!r} instead.")
-        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
-        self.validation = validation  # (X, target) in memory, or a callable(model) -> logs
-        self.early_stopping = _as_early_stopping(early_stopping)
-        self.callbacks = list(callbacks)
-        self.history = History(seed=self.seed, slots=len(shards), sync_every=self.sync_every)
+        super().__init__(model, epochs=epochs, batch_size=batch_size, optimizer=optimizer, l2=l2, seed=seed,
+                         validation=validation, early_stopping=early_stopping, callbacks=callbacks,
+                         slots=len(shards), sync_every=self.sync_every)
         self.plan = RoundPlan(shards.bounds, self.batch_size, self.sync_every)
-        self.epoch, self.batch = 0, 0  # batch: rounds done in the current epoch
-        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
         self.streams = None  # per-slot dropout generator states within the epoch
-        self.stop_requested = False
         self.rounds_run = 0
         # where the time goes, summed over rounds: wall clock on the client, compute of the
         # slowest slot on its worker, and averaging on the client (the rest is communication)
@@ -123,43 +108,25 @@ class ClusterTrainer(EpochLoop):
             f"Training stopped in epoch {self.epoch + 1} after round {self.batch}.", epoch=self.epoch)
 
     # ---- checkpoints: the format of ``Trainer.state_dict`` plus the per-slot streams ----------
-    def state_dict(self) -> tuple[dict, dict]:
-        arrays = {f"model.{k}": v for k, v in self.model.get_weights().items()}
-        opt_arrays, opt_scalars = self.optimizer.state_dict()
-        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
-        scalars = {"epoch": self.epoch, "batch": self.batch, "seed": self.seed, "sums": self.sums,
-                   "optimizer": opt_scalars, "history": self.history.to_dict(), "dropout": {},
-                   "cluster": {"slots": len(self.shards), "sync_every": self.sync_every,
-                               "streams": self.streams if self.batch else None}}
-        if self.early_stopping is not None:
-            stopper = self.early_stopping
-            scalars["early_stopping"] = {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}
-            if stopper.best_weights is not None:
-                arrays.update({f"best.{k}": v for k, v in stopper.best_weights.items()})
-        return arrays, scalars
+    def _extra_state(self) -> dict:
+        return {"dropout": {}, "cluster": {"slots": len(self.shards), "sync_every": self.sync_every,
+                                           "streams": self.streams if self.batch else None}}
 
     def load_state_dict(self, arrays, scalars):
         """Continue a checkpoint: any run at an epoch's end; mid-epoch only the same layout."""
         saved = scalars.get("cluster") or {}
-        mid_epoch = int(scalars["batch"]) > 0
-        if mid_epoch and (saved.get("slots") != len(self.shards) or saved.get("sync_every") != self.sync_every):
+        if int(scalars["batch"]) > 0 and (saved.get("slots") != len(self.shards)
+                                          or saved.get("sync_every") != self.sync_every):
             raise ConfigError(
                 f"This checkpoint stopped in the middle of epoch {int(scalars['epoch']) + 1}, "
                 f"which only a run with the same slots and sync_every can continue (saved: "
                 f"{saved.get('slots', 'single machine')} slots, sync_every {saved.get('sync_every', '-')}; "
                 f"now {len(self.shards)}, {self.sync_every}). Resume with the same cluster size.")
-        self.model.set_weights({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
-        self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer.")},
-                                       scalars["optimizer"])
-        self.epoch, self.batch, self.seed = int(scalars["epoch"]), int(scalars["batch"]), int(scalars["seed"])
-        self.sums = dict(scalars["sums"])
-        self.streams = saved.get("streams") if mid_epoch else None
-        self.history = History.from_dict(scalars["history"])
-        if self.early_stopping is not None and "early_stopping" in scalars:
-            stopper, kept = self.early_stopping, scalars["early_stopping"]
-            stopper.best, stopper.best_epoch = float(kept["best"]), int(kept["best_epoch"])
-            stopper.wait = int(kept["wait"])
-            stopper.best_weights = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")} or None
+        super().load_state_dict(arrays, scalars)
+
+    def _load_extra_state(self, scalars):
+        saved = scalars.get("cluster") or {}
+        self.streams = saved.get("streams") if self.batch > 0 else None
 
 
 def _fresh(optimizer):

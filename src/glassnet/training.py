@@ -104,6 +104,25 @@ class EpochLoop:
     last good weights, early stopping, callbacks) and stopping on request. Subclasses run the
     steps of an epoch (``Trainer`` in one process, ``cluster_train.ClusterTrainer`` on Dask)."""
 
+    def __init__(self, model, *, epochs, batch_size, optimizer, l2=0.0, seed=None, validation=None,
+                 early_stopping=None, callbacks=(), **history_info):
+        self.model = model
+        self.epochs = _positive_int("epochs", epochs)
+        self.batch_size = _positive_int("batch_size", batch_size)
+        self.optimizer = get_optimizer(optimizer)
+        self.l2 = float(l2)
+        if not math.isfinite(self.l2) or self.l2 < 0:
+            raise ConfigError(f"l2 must be a number ≥ 0. Got {l2!r} instead.")
+        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+        self.validation = validation  # (X, target), or a callable(model) -> logs
+        self.early_stopping = _as_early_stopping(early_stopping)
+        self.callbacks: list[Callback] = list(callbacks)
+        self.history = History(seed=self.seed, **history_info)
+        self.epoch, self.batch = 0, 0  # where the next step starts
+        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
+        self.stop_requested = False
+        self.last_good = None
+
     def request_stop(self):
         """Ask the loop to stop after the current batch (safe to call from a signal handler)."""
         self.stop_requested = True
@@ -166,29 +185,48 @@ class EpochLoop:
             self._interrupt()
         return stop
 
+    # ---- checkpoints -------------------------------------------------------------------
+    def state_dict(self) -> tuple[dict, dict]:
+        """(arrays, scalars): weights, optimizer state and loop position, to resume exactly."""
+        arrays = {f"model.{k}": to_numpy(v) for k, v in self.model.get_weights().items()}
+        opt_arrays, opt_scalars = self.optimizer.state_dict()
+        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
+        scalars = {"epoch": self.epoch, "batch": self.batch, "seed": self.seed, "sums": self.sums,
+                   "optimizer": opt_scalars, "history": self.history.to_dict(), **self._extra_state()}
+        if self.early_stopping is not None:
+            stopper = self.early_stopping
+            scalars["early_stopping"] = {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}
+            if stopper.best_weights is not None:
+                arrays.update({f"best.{k}": to_numpy(v) for k, v in stopper.best_weights.items()})
+        return arrays, scalars
+
+    def load_state_dict(self, arrays, scalars):
+        self.model.set_weights({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
+        self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer.")}, scalars["optimizer"])
+        self.epoch, self.batch, self.seed = int(scalars["epoch"]), int(scalars["batch"]), int(scalars["seed"])
+        self.sums = dict(scalars["sums"])
+        self.history = History.from_dict(scalars["history"])
+        self._load_extra_state(scalars)
+        if self.early_stopping is not None and "early_stopping" in scalars:
+            stopper, saved = self.early_stopping, scalars["early_stopping"]
+            stopper.best, stopper.best_epoch, stopper.wait = float(saved["best"]), int(saved["best_epoch"]), int(saved["wait"])
+            best = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")}
+            stopper.best_weights = best or None
+
+    def _extra_state(self) -> dict:
+        """Loop-specific scalars saved with a checkpoint."""
+        return {}
+
+    def _load_extra_state(self, scalars):
+        """Restore what ``_extra_state`` saved."""
+
 
 class Trainer(EpochLoop):
     """Holds one training run's state so it can be stopped, saved and resumed exactly."""
 
-    def __init__(self, model, X, y, *, epochs, batch_size, optimizer, l2=0.0, seed=None,
-                 sample_weight=None, validation=None, early_stopping=None, callbacks=()):
-        self.model = model
-        self.epochs = _positive_int("epochs", epochs)
-        self.batch_size = _positive_int("batch_size", batch_size)
-        self.optimizer = get_optimizer(optimizer)
-        self.l2 = float(l2)
-        if not math.isfinite(self.l2) or self.l2 < 0:
-            raise ConfigError(f"l2 must be a number ≥ 0. Got {l2!r} instead.")
-        self.seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
+    def __init__(self, model, X, y, *, sample_weight=None, **settings):
+        super().__init__(model, **settings)
         self.X, self.target, self.weights = X, y, sample_weight
-        self.validation = validation
-        self.early_stopping = _as_early_stopping(early_stopping)
-        self.callbacks: list[Callback] = list(callbacks)
-        self.history = History(seed=self.seed)
-        self.epoch, self.batch = 0, 0  # where the next step starts
-        self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
-        self.stop_requested = False
-        self.last_good = None
 
     @property
     def n(self) -> int:
@@ -270,38 +308,13 @@ class Trainer(EpochLoop):
         raise TrainingInterrupted(f"Training stopped {where}.", epoch=self.epoch)
 
     # ---- checkpoints -------------------------------------------------------------------
-    def state_dict(self) -> tuple[dict, dict]:
-        """(arrays, scalars): weights, optimizer state and loop position, to resume exactly."""
-        arrays = {f"model.{k}": to_numpy(v) for k, v in self.model.get_weights().items()}
-        opt_arrays, opt_scalars = self.optimizer.state_dict()
-        arrays.update({f"optimizer.{k}": v for k, v in opt_arrays.items()})
-        scalars = {"epoch": self.epoch, "batch": self.batch, "seed": self.seed, "sums": self.sums,
-                   "optimizer": opt_scalars, "history": self.history.to_dict(),
-                   "dropout": self._dropout_states()}
-        if self.early_stopping is not None:
-            stopper = self.early_stopping
-            scalars["early_stopping"] = {"best": stopper.best, "best_epoch": stopper.best_epoch, "wait": stopper.wait}
-            if stopper.best_weights is not None:
-                arrays.update({f"best.{k}": to_numpy(v) for k, v in stopper.best_weights.items()})
-        return arrays, scalars
+    def _extra_state(self) -> dict:
+        return {"dropout": {str(i): layer.rng.bit_generator.state for i, layer in enumerate(self.model.layers)
+                            if isinstance(layer, Dropout)}}
 
-    def _dropout_states(self):
-        return {str(i): layer.rng.bit_generator.state for i, layer in enumerate(self.model.layers) if isinstance(layer, Dropout)}
-
-    def load_state_dict(self, arrays, scalars):
-        self.model.set_weights({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
-        self.optimizer.load_state_dict({k[10:]: v for k, v in arrays.items() if k.startswith("optimizer.")}, scalars["optimizer"])
-        self.epoch, self.batch, self.seed = int(scalars["epoch"]), int(scalars["batch"]), int(scalars["seed"])
-        self.sums = dict(scalars["sums"])
-        self.history = History.from_dict(scalars["history"])
+    def _load_extra_state(self, scalars):
         for i, state in scalars.get("dropout", {}).items():
             self.model.layers[int(i)].rng.bit_generator.state = state
-        if self.early_stopping is not None and "early_stopping" in scalars:
-            stopper, saved = self.early_stopping, scalars["early_stopping"]
-            stopper.best, stopper.best_epoch, stopper.wait = float(saved["best"]), int(saved["best_epoch"]), int(saved["wait"])
-            best = {k[5:]: v.copy() for k, v in arrays.items() if k.startswith("best.")}
-            stopper.best_weights = best or None
-
 
 def _predicted_index(model, out):
     if model.task == "binary":
