@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install system-deps bench clean
+.PHONY: demo test lint install system-deps bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ system-deps:
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-test: install system-deps
+# ruff (settings in pyproject.toml) and the layout rules of docs/architecture.md
+lint: install
+	$(VENV)/bin/ruff check src tests benchmarks
+
+test: install system-deps lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
 bench: install

@@ -23,15 +23,14 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, write_section  # noqa: E402
-
 import glassnet as gn  # noqa: E402
+from _report import machine, write_section  # noqa: E402
 from glassnet.errors import ConfigError  # noqa: E402
 
 N, D, K, LR = 60_000, 784, 10, 0.1
 
 
-class EpochTimer(gn.progress.Callback):
+class EpochTimer(gn.Callback):
     def __init__(self, sync=None):
         self.seconds, self.sync = [], sync
 

@@ -152,7 +152,8 @@ def measure(runs: dict, X, rounds: int) -> dict:
                     run(x)
                 times[name].append((time.perf_counter() - start) / CALLS[batch])
         results[batch] = {name: median(t) for name, t in times.items()}
-        print(f"batch {batch}: " + ", ".join(f"{k} {v * 1e6:.1f} µs" for k, v in results[batch].items()), file=sys.stderr)
+        timings = ", ".join(f"{k} {v * 1e6:.1f} µs" for k, v in results[batch].items())
+        print(f"batch {batch}: {timings}", file=sys.stderr)
     return results
 
 

@@ -36,10 +36,9 @@ import psutil
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _report import machine, write_section  # noqa: E402
-
 import glassnet as gn  # noqa: E402
 import glassnet.data  # noqa: E402,F401
+from _report import machine, write_section  # noqa: E402
 
 N, D, H, K, LR, BATCH, CHUNKS = 60_000, 784, 128, 10, 0.1, 64, 8
 MNIST = Path("/work/shared/data/mnist")
@@ -70,7 +69,7 @@ def network():
     return gn.Sequential([gn.Flatten(input_shape=(D,)), gn.Dense(H, "sigmoid"), gn.Dense(K, "softmax")])
 
 
-class EpochMeter(gn.progress.Callback):
+class EpochMeter(gn.Callback):
     """Seconds, loopback bytes and (on a cluster) the trainer's timing of every epoch."""
 
     def __init__(self):

@@ -137,7 +137,7 @@ def main():
     with threadpool_limits(limits=THREADS, user_api="blas"):
         for batch in args.batches:
             times = {name: [] for name in CONTENDERS}
-            for name, run in CONTENDERS.items():
+            for run in CONTENDERS.values():
                 run(X, y, batch)  # warm-up
             for _ in range(args.repeats):
                 for name, run in CONTENDERS.items():
@@ -169,7 +169,8 @@ def render(results, args) -> str:
     lines.append("| --- | " + " | ".join("---" for _ in results) + " |")
     for name in names:
         if name != "glassnet":
-            lines.append(f"| {name} | " + " | ".join(f"{results[b]['glassnet'] / results[b][name]:.2f}" for b in results) + " |")
+            ratios = " | ".join(f"{results[b]['glassnet'] / results[b][name]:.2f}" for b in results)
+            lines.append(f"| {name} | {ratios} |")
     return "\n".join(lines)
 
 

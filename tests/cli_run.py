@@ -10,12 +10,12 @@ ENV = {**os.environ, "COLUMNS": "120", "GLASSNET_DEBUG": "", "PYTHONWARNINGS": "
 
 
 def glassnet(*args, cwd=None, timeout=120, env=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "glassnet.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "glassnet", *map(str, args)], cwd=cwd,
                           capture_output=True, text=True, timeout=timeout, env={**ENV, **(env or {})})
 
 
 def start(*args, cwd=None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "glassnet.cli", *map(str, args)], cwd=cwd,
+    return subprocess.Popen([sys.executable, "-m", "glassnet", *map(str, args)], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
 
 

@@ -21,7 +21,8 @@ def digits_split():
 def pytest_configure(config):
     # (also belong in pyproject's [tool.pytest.ini_options] markers)
     config.addinivalue_line("markers", "gpu: needs CuPy and an NVIDIA GPU; skipped, saying why, elsewhere")
-    config.addinivalue_line("markers", "cluster: uses the session's Dask LocalCluster (the dask_client fixture, 2 worker processes)")
+    config.addinivalue_line("markers", "cluster: uses the session's Dask LocalCluster "
+                                       "(the dask_client fixture, 2 worker processes)")
 
 
 @pytest.fixture(scope="session")

@@ -134,7 +134,8 @@ HOT = {"forward", "backward", "forward_logits", "backward_logits", "weighted_sum
        "_run_epoch", "_predicted_index", "evaluate_encoded", "l2_penalty", "_check_X_across"}
 
 
-@pytest.mark.parametrize("module", ["activations", "layers", "losses", "optimizers", "model", "training"])
+@pytest.mark.parametrize("module", ["nn.activations", "nn.layers", "nn.losses", "train.optimizers",
+                                    "nn.model", "train.loop"])
 def test_the_hot_math_calls_no_numpy_function_directly(module):
     """Every array function in a training step comes from the array's namespace: a direct
     ``np.f(...)`` there would pull a GPU array through NumPy (or fail on it)."""

@@ -4,11 +4,11 @@ import json
 
 import numpy as np
 import pytest
-from cli_run import assert_error, glassnet
 
 import glassnet as gn
-from glassnet import io
+from cli_run import assert_error, glassnet
 from glassnet.data.preprocess import Preprocessor
+from glassnet.files import io
 from glassnet.onnx import export, to_onnx
 from glassnet.sklearn import GlassNetClassifier, GlassNetRegressor
 

@@ -11,8 +11,8 @@ Notation, shared by the code, the docs and ``explain``:
     L   the loss of a batch;  J = L + the L2 penalty (λ / 2n) Σ‖W‖²
 """
 
-from .activations import get_activation
-from .errors import (
+from glassnet import distributed  # noqa: F401  registers the dask-array backend with train.fit
+from glassnet.errors import (
     ConfigError,
     DataError,
     DivergedError,
@@ -22,19 +22,21 @@ from .errors import (
     NotFittedError,
     TrainingInterrupted,
 )
-from .explain import explain
-from .gradcheck import gradcheck, gradient_errors
-from .io import load, save
-from .layers import Dense, Dropout, Flatten
-from .model import Sequential
-from .optimizers import SGD, Adam, ExponentialDecay, Momentum, StepDecay
-from .trace import Trace
-from .training import EarlyStopping, History
-
-__version__ = "0.1.0"
+from glassnet.explain import explain
+from glassnet.explain.trace import Trace
+from glassnet.files.io import load, save
+from glassnet.nn.activations import get_activation
+from glassnet.nn.gradcheck import gradcheck, gradient_errors
+from glassnet.nn.layers import Dense, Dropout, Flatten
+from glassnet.train.loop import EarlyStopping, History
+from glassnet.train.optimizers import SGD, Adam, Momentum
+from glassnet.train.progress import Callback
+from glassnet.train.schedules import ExponentialDecay, StepDecay
+from glassnet.train.sequential import Sequential
+from glassnet.version import __version__
 
 __all__ = [
-    "Adam", "ConfigError", "DataError", "Dense", "DivergedError", "Dropout", "EarlyStopping",
+    "Adam", "Callback", "ConfigError", "DataError", "Dense", "DivergedError", "Dropout", "EarlyStopping",
     "ExponentialDecay", "Flatten", "GlassnetError", "GlassnetWarning", "History",
     "LogisticRegression", "ModelFileError", "Momentum", "NotFittedError", "SGD", "Sequential",
     "StepDecay", "Trace", "TrainingInterrupted", "explain", "get_activation", "gradcheck",
@@ -46,7 +48,7 @@ def __getattr__(name):
     # LogisticRegression is a scikit-learn estimator: import scikit-learn only when it is used,
     # so that `import glassnet` (and every `glassnet` command) starts fast.
     if name == "LogisticRegression":
-        from .logistic import LogisticRegression
+        from glassnet.estimators.logistic import LogisticRegression
 
         return LogisticRegression
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """``python -m glassnet`` runs the ``glassnet`` command."""
 
-from .cli import main
+from glassnet.cli.main import main
 
 main()

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import ConfigError, unknown_name
+from glassnet.errors import ConfigError, unknown_name
 
 
 @dataclass

@@ -28,8 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, ModelFileError, NotFittedError
-from .layers import Dense, Dropout, Flatten
+from glassnet.errors import ConfigError, ModelFileError, NotFittedError
+from glassnet.nn.layers import Dense, Dropout, Flatten
+from glassnet.train.sequential import network_of
 
 DEFAULT_OPSET = 17
 IR_VERSION = 8  # the oldest IR that carries opset 17: loads in any runtime that supports it
@@ -42,21 +43,6 @@ def _onnx():
     except ImportError:
         raise ConfigError("ONNX export needs the 'onnx' package: pip install 'glassnet[onnx]'.") from None
     return onnx
-
-
-def network_of(model):
-    """The fitted ``Sequential`` inside ``model`` (itself, or a scikit-learn estimator's ``network_``)."""
-    from .model import Sequential
-
-    network = getattr(model, "network_", model)
-    if not isinstance(network, Sequential):
-        if hasattr(model, "get_params"):  # a scikit-learn style estimator before fit
-            raise NotFittedError(f"{type(model).__name__} is not fitted yet: call fit() before exporting.")
-        raise ConfigError(f"Cannot export a {type(model).__name__}: expected a glassnet Sequential "
-                          "or a fitted glassnet estimator.")
-    if not network.built:
-        raise NotFittedError("This model has no weights yet: call fit() or load a trained model before exporting.")
-    return network
 
 
 class _Graph:
@@ -136,7 +122,7 @@ def _outputs(graph, network, a, n_samples):
 
 
 def _metadata(network) -> dict[str, str]:
-    from . import __version__
+    from glassnet.version import __version__
 
     classes = None if network.classes_ is None else [c.item() if isinstance(c, np.generic) else c
                                                     for c in np.asarray(network.classes_)]
@@ -155,7 +141,7 @@ def to_onnx(model, *, opset: int = DEFAULT_OPSET):
     onnx = _onnx()
     if not isinstance(opset, int) or opset < DEFAULT_OPSET:
         raise ConfigError(f"opset must be an integer ≥ {DEFAULT_OPSET}. Got {opset!r} instead.")
-    network = network_of(model)
+    network = network_of(model, "export")
     if network.task != "regression" and network.classes_ is None:
         raise NotFittedError("The classifier has no classes yet: fit it before exporting.")
     graph = _Graph(onnx)
@@ -168,7 +154,7 @@ def to_onnx(model, *, opset: int = DEFAULT_OPSET):
                                   doc_string=network.summary())
     proto = onnx.helper.make_model(body, producer_name="glassnet", ir_version=IR_VERSION,
                                    opset_imports=[onnx.helper.make_opsetid("", opset)])
-    from . import __version__
+    from glassnet.version import __version__
 
     proto.producer_version = __version__
     onnx.helper.set_model_props(proto, _metadata(network))
@@ -178,7 +164,7 @@ def to_onnx(model, *, opset: int = DEFAULT_OPSET):
 
 def export(model, path, *, opset: int = DEFAULT_OPSET) -> Path:
     """Write ``model`` as an ONNX file at ``path`` (atomically); returns the path."""
-    from .io import atomic_write_bytes
+    from glassnet.files.atomic import atomic_write_bytes
 
     proto = to_onnx(model, opset=opset)
     path = Path(path)

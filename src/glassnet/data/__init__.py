@@ -18,14 +18,14 @@ CSV, ``builtin`` bundled sets, ``dataset`` the Dataset, ``split`` the train/test
 ``lazy`` an image folder as a dask array decoded on Dask workers (``load_lazy``).
 """
 
-from .dataset import Dataset
-from .decode import available_cores
-from .images import IMAGE_SUFFIXES, load_image
-from .lazy import load_lazy, to_dask
-from .loader import load, load_images
-from .preprocess import Preprocessor, prepare_image
-from .shapes import to_image, weights_as_images
-from .split import train_test_split
+from glassnet.data.dataset import Dataset
+from glassnet.data.decode import available_cores
+from glassnet.data.images import IMAGE_SUFFIXES, load_image
+from glassnet.data.lazy import load_lazy, to_dask
+from glassnet.data.loader import load, load_images
+from glassnet.data.preprocess import Preprocessor, prepare_image
+from glassnet.data.shapes import to_image, weights_as_images
+from glassnet.data.split import train_test_split
 
 __all__ = [
     "Dataset", "IMAGE_SUFFIXES", "Preprocessor", "available_cores", "load", "load_image",

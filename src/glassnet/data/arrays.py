@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.errors import DataError
 
 RAW_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 X_NAME = re.compile(r"^(?P<stem>(?:.*[-_.])?)[Xx]$")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
-from .dataset import Dataset, classes_of
+from glassnet.data.dataset import Dataset, classes_of
+from glassnet.errors import DataError
 
 MNIST_INSTALL = "pip install 'glassnet[mnist]'"
 

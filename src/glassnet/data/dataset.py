@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..errors import DataError
+from glassnet.errors import DataError
 
 
 @dataclass
@@ -67,7 +67,7 @@ class Dataset:
     def split(self, test_size: float | int = 0.2, seed=0,
               stratify: bool = True) -> tuple[Dataset, Dataset]:
         """(train, test), stratified by class; rows keep their original order within each."""
-        from .split import train_test_split
+        from glassnet.data.split import train_test_split
 
         rows = np.arange(len(self))
         train_rows, test_rows = train_test_split(rows, self.y, test_size=test_size,

@@ -25,9 +25,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
-from .images import (BadImage, DecodeOptions, NeedsWiderFormat, PixelFormat, SizeMismatch,
-                     check_size, image_size, probe, read_image)
+from glassnet.data.images import (
+    BadImage,
+    DecodeOptions,
+    NeedsWiderFormat,
+    PixelFormat,
+    SizeMismatch,
+    check_size,
+    image_size,
+    probe,
+    read_image,
+)
+from glassnet.errors import ConfigError, DataError
 
 CHUNK = 256
 POOL_MIN_FILES = 2000

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .dataset import Dataset, classes_of
-from .decode import decode_files
-from .images import IMAGE_SUFFIXES
+from glassnet.data.dataset import Dataset, classes_of
+from glassnet.data.decode import decode_files
+from glassnet.data.images import IMAGE_SUFFIXES
+from glassnet.errors import DataError
 
 LAYOUT = "Expected DATA/<class name>/<image file>, e.g. DATA/cats/001.png"
 
@@ -51,7 +51,7 @@ def load_folder(root: str | Path, *, size=None, grayscale: bool = False,
         X=decoded.X, y=y, classes=classes_of(y, f"Image folder {root}"),
         image_shape=opts.pixel_shape, channels=opts.fmt.channels,
         sources=[s for s, k in zip(layout.sources, keep) if k],
-        value_range=opts.fmt.value_range, notices=_notices(layout, decoded.bad),
+        value_range=opts.fmt.value_range, notices=folder_notices(layout, decoded.bad),
         skipped=[(layout.paths[i], reason) for i, reason in decoded.bad],
         size=opts.shape if opts.resize else None)
 
@@ -129,7 +129,7 @@ def _is_image(entry: os.DirEntry) -> bool:
             and entry.is_file())
 
 
-def _notices(layout: Layout, bad: list[tuple[int, str]]) -> list[str]:
+def folder_notices(layout: Layout, bad: list[tuple[int, str]]) -> list[str]:
     notices = []
     if layout.ignored:
         notices.append(f"Ignored {len(layout.ignored):,} non-image "

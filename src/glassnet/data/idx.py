@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.errors import DataError
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}

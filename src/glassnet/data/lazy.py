@@ -29,11 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ConfigError, DataError
-from .dataset import Dataset, classes_of
-from .decode import decode_chunk, size_mismatch_error
-from .folders import _notices, scan
-from .images import (
+from glassnet.data.dataset import Dataset, classes_of
+from glassnet.data.decode import decode_chunk, size_mismatch_error
+from glassnet.data.folders import folder_notices, scan
+from glassnet.data.images import (
     ORIENTATION_TAG,
     BadImage,
     DecodeOptions,
@@ -42,6 +41,8 @@ from .images import (
     opened,
     widen,
 )
+from glassnet.data.preprocess import KNOWN_RANGES
+from glassnet.errors import ConfigError, DataError
 
 CHUNK_ROWS = 1024
 
@@ -72,7 +73,7 @@ def load_lazy(root, *, size=None, grayscale: bool = False, skip_bad: bool = Fals
         X=_lazy_pixels(good, opts, chunk_rows), y=y, classes=classes_of(y, f"Image folder {root}"),
         image_shape=opts.pixel_shape, channels=opts.fmt.channels,
         sources=[s for s, k in zip(layout.sources, keep) if k], value_range=opts.fmt.value_range,
-        notices=_notices(layout, bad), skipped=[(paths[i], reason) for i, reason in bad],
+        notices=folder_notices(layout, bad), skipped=[(paths[i], reason) for i, reason in bad],
         size=opts.shape if opts.resize else None)
 
 
@@ -144,3 +145,28 @@ def _lazy_pixels(paths, opts, chunk_rows):
                               shape=(len(paths[s:s + chunk_rows]), width), dtype=np.float32)
               for s in range(0, len(paths), chunk_rows)]
     return da.concatenate(blocks, axis=0)
+
+
+def fit_preprocessor(preprocessor, X):
+    """``Preprocessor.fit`` on a dask X: the divisor or per-feature mean/std computed on the
+    workers (one pass over the rows); the rows never come to the client."""
+    import dask
+    import dask.array as da
+
+    if X.ndim > 2:
+        X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+        X = X.reshape(X.shape[0], int(np.prod(X.shape[1:])), merge_chunks=False)
+    preprocessor.n_features_, preprocessor.n_fit_rows_ = int(X.shape[1]), int(X.shape[0])
+    if preprocessor.kind == "scale":
+        if preprocessor.value_range:
+            preprocessor.divisor_ = preprocessor.value_range
+        else:
+            top = float(da.absolute(X).max().compute()) if X.size else 1.0
+            preprocessor.divisor_ = next((r for r in KNOWN_RANGES if top <= r), top)
+    elif preprocessor.kind == "standardize":
+        mean = X.mean(axis=0, dtype=np.float64)
+        mean, var = dask.compute(mean, ((X - mean) ** 2).mean(axis=0, dtype=np.float64))
+        std = np.sqrt(var).astype(np.float32)
+        std[std == 0] = 1.0
+        preprocessor.mean_, preprocessor.std_ = mean.astype(np.float32), std
+    return preprocessor

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .arrays import load_npy_pair, load_npz
-from .builtin import BUILTINS, load_builtin
-from .dataset import Dataset
-from .decode import decode_files
-from .folders import load_folder
-from .idx import folder_has_idx, is_idx_file, load_idx
-from .images import IMAGE_SUFFIXES, check_size
-from .tables import load_csv
+from glassnet.data.arrays import load_npy_pair, load_npz
+from glassnet.data.builtin import BUILTINS, load_builtin
+from glassnet.data.dataset import Dataset
+from glassnet.data.decode import decode_files
+from glassnet.data.folders import load_folder
+from glassnet.data.idx import folder_has_idx, is_idx_file, load_idx
+from glassnet.data.images import IMAGE_SUFFIXES, check_size
+from glassnet.data.tables import load_csv
+from glassnet.errors import DataError
 
 KINDS_TEXT = ("an image folder (one subfolder per class), a folder of IDX files, a .npz, "
               ".npy or .csv file, or " + " / ".join(f"builtin:{n}" for n in sorted(BUILTINS)))

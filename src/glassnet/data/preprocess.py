@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError, NotFittedError, unknown_name
-from .images import DecodeOptions, PixelFormat, open_image, pixels
+from glassnet.data.images import DecodeOptions, PixelFormat, open_image, pixels
+from glassnet.errors import DataError, NotFittedError, unknown_name
 
 KINDS = ("scale", "standardize", "none")
 KNOWN_RANGES = (1.0, 16.0, 255.0, 65535.0)

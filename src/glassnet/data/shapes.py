@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
+from glassnet.errors import DataError
 
 
 def to_image(vector, shape) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DataError
+from glassnet.errors import DataError
 
 
 def train_test_split(X, y, test_size: float | int = 0.2, seed=0, stratify: bool = True):

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import DataError
-from .dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.errors import DataError
 
 LABEL_NAMES = ("label", "labels", "class", "target", "y")
 DELIMITERS = (",", ";", "\t")

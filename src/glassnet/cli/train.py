@@ -1,0 +1,274 @@
+"""``glassnet train``: one command from a folder of images to a saved, resumable model."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+import numpy as np
+from click.core import ParameterSource
+
+from glassnet.cli.dask import connect, dask_options
+from glassnet.cli.show import EXIT_INTERRUPTED, note, stdout, training_summary
+from glassnet.cli.types import FRACTION, HIDDEN, NON_NEGATIVE, POSITIVE, SIZE
+from glassnet.errors import ConfigError, DivergedError, ModelFileError, TrainingInterrupted
+from glassnet.files import io
+from glassnet.nn.activations import ACTIVATIONS
+from glassnet.nn.initializers import INITIALIZERS
+from glassnet.train.optimizers import get_optimizer
+
+DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "adam": 0.001}
+# Settings a resumed run must keep (they shape the network, the data or the exact path of
+# the run); the others may change on --resume.
+FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale",
+                   "standardize", "validation_split", "seed", "label_column")
+CHANGEABLE_ON_RESUME = ("epochs", "lr", "l2", "patience")
+CLI_FIX = "Choose another --out, or add --force to replace it."
+
+
+@click.command("train")
+@click.argument("data")
+@click.option("--out", "-o", required=True, metavar="MODEL",
+              help="Model file to write (.safetensors added if no extension).")
+@click.option("--hidden", type=HIDDEN, default="128,64", show_default="128 64",
+              help="Units of each hidden layer; 'none' for logistic regression.")
+@click.option("--activation", type=click.Choice(sorted(set(ACTIVATIONS) - {"softmax"})),
+              default="sigmoid", show_default=True,
+              help="Activation of the hidden layers.")
+@click.option("--init", type=click.Choice(sorted(INITIALIZERS)), default="glorot_uniform",
+              show_default=True,
+              help="Weight initializer of the hidden layers.")
+@click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--lr", type=POSITIVE, default=None,
+              help="Learning rate [default: 0.5 sgd, 0.1 momentum, 0.001 adam].")
+@click.option("--optimizer", type=click.Choice(sorted(DEFAULT_LR)), default="sgd", show_default=True)
+@click.option("--l2", type=NON_NEGATIVE, default=0.0, show_default=True,
+              help="L2 penalty λ on the weights.")
+@click.option("--size", type=SIZE, default=None, help="Resize images to HEIGHTxWIDTH, e.g. 28x28.")
+@click.option("--grayscale", is_flag=True, help="Convert images to one gray channel.")
+@click.option("--standardize", is_flag=True,
+              help="Scale each feature to mean 0, std 1 (default: divide by the raw maximum).")
+@click.option("--validation-split", type=FRACTION, default=0.1, show_default=True,
+              help="Fraction held out to validate each epoch (0: none).")
+@click.option("--patience", type=click.IntRange(min=1), default=None,
+              help="Stop after N epochs without improvement; keep the best weights.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Makes the run repeat exactly.")
+@click.option("--label-column", default=None, help="CSV data: the label column (name or index).")
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable images instead of stopping.")
+@click.option("--resume", is_flag=True,
+              help="Continue the interrupted run saved in MODEL.ckpt.safetensors.")
+@click.option("--force", is_flag=True,
+              help="Replace MODEL even if it holds another architecture; discard an unfinished checkpoint.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@dask_options
+@click.pass_context
+def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_local, **options):
+    """Train a network on DATA and save it to MODEL.
+
+    \b
+    Examples:
+      glassnet train builtin:digits --out digits.safetensors --hidden 64 --epochs 40
+      glassnet train photos/ --out pets.safetensors --size 32x32 --hidden 128 64 --patience 5
+      glassnet train photos/ --out pets.safetensors --epochs 40 --resume
+      glassnet train photos/ --out pets.safetensors --size 32x32 --dask-local 4
+
+    A checkpoint (MODEL.ckpt.safetensors) is saved after every epoch. Ctrl-C finishes the
+    current batch, saves it and prints the command that resumes; the resumed run ends with
+    the same weights as an uninterrupted one.
+    """
+    if Path(out).is_dir():
+        raise ConfigError(f"--out {out} is a folder; name the model file, e.g. {Path(out) / 'model.safetensors'}.")
+    out = io.with_suffix(out)
+    if not out.parent.is_dir():
+        raise ConfigError(f"--out {out}: the folder {out.parent} does not exist. Create it first "
+                          "or choose another path.")
+    checkpoint = io.checkpoint_path(out)
+    settings = {"data": data, **options}
+    saved = None
+    if resume:
+        saved = io.load_checkpoint(checkpoint)
+        settings = _resume_settings(ctx, settings, saved.settings, quiet)
+        _check_epochs_left(settings["epochs"], saved.state[1])
+    else:
+        _refuse_unfinished(checkpoint, force)
+    settings["lr"] = settings["lr"] or DEFAULT_LR[settings["optimizer"]]
+    with connect(dask_scheduler, dask_local) as client:  # a Dask client, or None: one machine
+        dataset, model, train_set, val_set = _prepare(settings, saved, skip_bad, client)
+        if not force:
+            io.check_overwrite(out, model, CLI_FIX)
+        if not quiet:
+            for line in dataset.notices:
+                note(f"note: {line}")
+            note(f"data: {dataset.describe()}")
+        started = time.perf_counter()
+        history = _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client)
+    model.meta["training"] = _record(settings, history, train_set, val_set,
+                                     time.perf_counter() - started, resumed=saved is not None)
+    if not force:
+        io.check_overwrite(out, model, CLI_FIX)  # again: the file may have changed meanwhile
+    io.save(model, out)
+    if quiet:
+        print(f"saved {out}")
+    else:
+        stdout().print(training_summary(model, out, model.meta["training"]))
+
+
+def _resume_settings(ctx, given: dict, saved: dict, quiet: bool) -> dict:
+    """The checkpoint's settings, with the options given now that may change on resume."""
+    settings = {**given, **{k: v for k, v in saved.items() if k in given}}
+    for key in (*FIXED_ON_RESUME, *CHANGEABLE_ON_RESUME):
+        explicit = ctx.get_parameter_source(key) == ParameterSource.COMMANDLINE
+        if not explicit or key not in saved or _same(given[key], saved[key]):
+            continue
+        flag = "--" + key.replace("_", "-")
+        if key in FIXED_ON_RESUME:
+            raise ConfigError(
+                f"{flag} {_show(given[key])} differs from the checkpoint's {_show(saved.get(key))}: a "
+                f"resumed run keeps its network, data and seed. Drop {flag}, or start over "
+                "without --resume (add --force to discard the checkpoint)."
+            )
+        settings[key] = given[key]
+        if key != "epochs" and not quiet:
+            note(f"note: {flag} {_show(given[key])} replaces the checkpoint's {_show(saved.get(key))}; "
+                 "the run will differ from an uninterrupted one.")
+    if given["data"] != saved.get("data") and not quiet:
+        note(f"note: the checkpoint was trained on {saved.get('data')}; continuing on {given['data']}.")
+    settings["data"] = given["data"]
+    return settings
+
+
+def _check_epochs_left(epochs, scalars):
+    """A resumed run cannot end before the point it already reached."""
+    done, batch = int(scalars["epoch"]), int(scalars["batch"])
+    reached = done + (1 if batch else 0)
+    if epochs < reached:
+        part = f" and {batch} batches of epoch {done + 1}" if batch else ""
+        raise ConfigError(f"--epochs {epochs}: the checkpoint has already trained {done} epochs{part}. "
+                          f"Give --epochs {reached} or more.")
+
+
+def _same(a, b) -> bool:
+    normal = (lambda v: list(v) if isinstance(v, (tuple, list)) else v)
+    return normal(a) == normal(b)
+
+
+def _show(value) -> str:
+    if isinstance(value, (tuple, list)):
+        return " ".join(map(str, value)) or "none"
+    return str(value)
+
+
+def _refuse_unfinished(checkpoint, force: bool):
+    if force or not checkpoint.exists():
+        return
+    try:
+        saved = io.load_checkpoint(checkpoint)
+    except ModelFileError:
+        return  # unreadable: nothing there to lose
+    if saved.status != "finished":
+        epoch = saved.state[1]["epoch"]
+        raise ConfigError(
+            f"{checkpoint} holds an unfinished run (stopped after epoch {epoch} of "
+            f"{saved.settings.get('epochs', '?')}). Continue it with --resume, or start over "
+            "with --force."
+        )
+
+
+def _prepare(settings, saved, skip_bad, client=None):
+    """Load DATA, split off validation rows, and build (or take from the checkpoint) the model.
+    With a Dask ``client`` the rows stay on its workers (``cluster_cli``)."""
+    from glassnet.cli.dask import load_data
+    from glassnet.data import Preprocessor, load
+    from glassnet.data.lazy import fit_preprocessor
+    from glassnet.train.evaluate import fit_channels
+    from glassnet.train.sequential import build_classifier
+
+    if client is not None:
+        dataset = load_data(settings, skip_bad)
+    else:
+        dataset = load(settings["data"], size=settings["size"], grayscale=settings["grayscale"],
+                       skip_bad=skip_bad, label_column=settings["label_column"])
+    if settings["validation_split"]:
+        train_set, val_set = dataset.split(settings["validation_split"], seed=settings["seed"])
+    else:
+        train_set, val_set = dataset, None
+    if saved is not None:
+        model = saved.model
+        for part in (train_set, val_set):
+            if part is not None:
+                part.X = fit_channels(part.X, dataset.channels, model)
+        if train_set.X.shape[1] != model.n_features:
+            raise ConfigError(f"{settings['data']}: rows of {train_set.X.shape[1]:,} features, but the "
+                              f"checkpoint's model takes {model.n_features:,}. Resume on the same data.")
+        return dataset, model, train_set, val_set
+    kind = "standardize" if settings["standardize"] else "scale"
+    pre = Preprocessor.for_dataset(train_set, kind)
+    pre = fit_preprocessor(pre, train_set.X) if client is not None else pre.fit(train_set.X)
+    shape = dataset.image_shape or (dataset.n_features,)
+    model = build_classifier(shape, len(dataset.classes), hidden=settings["hidden"],
+                             activation=settings["activation"], init=settings["init"])
+    model.preprocessor = pre
+    return dataset, model, train_set, val_set
+
+
+def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=None):
+    from glassnet.files.checkpoints import Run, fit_with_checkpoints
+
+    run = Run(checkpoint)
+    optimizer = get_optimizer(settings["optimizer"], lr=settings["lr"])
+    stored = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
+    try:
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported below
+            return fit_with_checkpoints(
+                model, train_set.X, train_set.y, checkpoint=checkpoint, settings=stored,
+                resume=saved.state if saved is not None else None, run=run,
+                validation_data=(val_set.X, val_set.y) if val_set is not None else None,
+                epochs=settings["epochs"], batch_size=settings["batch_size"], optimizer=optimizer,
+                l2=settings["l2"], seed=settings["seed"], early_stopping=settings["patience"],
+                verbose=0 if quiet else 1,
+                **({"client": client, "sync_every": settings["sync_every"]} if client is not None else {}),
+            )
+    except TrainingInterrupted as e:
+        note(f"Interrupted: {e} Checkpoint saved to {checkpoint}.")
+        note(f"Resume with: {resume_command(click.get_current_context())}")
+        raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+    except DivergedError as e:
+        where = (f" The weights from before the loss diverged are in {checkpoint}: continue from "
+                 "there with --resume and a smaller --lr." if run.has_checkpoint
+                 else " No epoch finished, so nothing was saved.")
+        raise DivergedError(str(e) + where, e.epoch) from None
+
+
+def resume_command(ctx) -> str:
+    """The command line that was run, plus --resume (what to type to continue)."""
+    argv = (ctx.find_root().obj or {}).get("argv", sys.argv[1:])
+    args = [a for a in argv if a not in ("--debug", "--resume", "--force")]
+    return shlex.join(["glassnet", *args, "--resume"])
+
+
+def _record(settings, history, train_set, val_set, seconds, resumed) -> dict:
+    """The training summary stored in the model file (``model.meta["training"]``)."""
+    best = history.info.get("best_epoch")
+    at = best if settings["patience"] and best is not None and best >= 0 else history.epochs - 1
+    final = {k: v[at] for k, v in history.history.items() if len(v) > at and v[at] is not None}
+    return {
+        "data": settings["data"],
+        "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items() if k != "data"},
+        "n_train": len(train_set),
+        "n_validation": len(val_set) if val_set is not None else 0,
+        "epochs_run": history.epochs,
+        "seed": settings["seed"],
+        "best_epoch": best,
+        "final_epoch": at + 1,  # the epoch whose weights were saved (the best, with --patience)
+        "stopped_epoch": history.info.get("stopped_epoch"),
+        "final": final,
+        "seconds": round(seconds, 3),
+        "resumed": resumed,
+        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,207 @@
+"""Using a trained model on new data: the Python API behind ``evaluate`` and ``predict``.
+
+* ``load_for_model(spec, model)`` loads DATA the way the model was trained (resized to the
+  trained size, converted to its channels) and checks it fits the input layer.
+* ``evaluate(model, X, y)`` — accuracy, log-loss, per-class precision/recall/F1 and the
+  confusion matrix, computed by scikit-learn's metrics.
+* ``read_inputs(paths, model)`` turns image files, folders of images and array files into
+  raw rows; ``predictions(model, names, X)`` gives label and probability for each.
+
+Rows stay RAW here: the model applies its stored preprocessing itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from glassnet.backend import is_dask_array
+from glassnet.errors import ConfigError, DataError
+
+
+def json_scalar(value):
+    """A NumPy scalar as the plain Python value JSON can hold (other values unchanged)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# ---- data shaped like the training data --------------------------------------------------------
+def load_for_model(spec, model, **options):
+    """DATA as a Dataset whose rows fit ``model``: same size, channels and features."""
+    from glassnet import data
+
+    pre = model.preprocessor
+    is_folder = not str(spec).startswith("builtin:") and Path(spec).is_dir()
+    if pre is not None and pre.size is not None and is_folder:
+        options.setdefault("size", tuple(pre.size))
+    if pre is not None and pre.channels == "L" and is_folder:
+        options.setdefault("grayscale", True)
+    training = model.meta.get("training") if isinstance(model.meta.get("training"), dict) else {}
+    label_column = (training.get("settings") or {}).get("label_column")
+    if label_column is not None and str(spec).lower().endswith((".csv", ".tsv")):
+        options.setdefault("label_column", label_column)
+    dataset = data.load(spec, **options)
+    dataset.X = fit_channels(dataset.X, dataset.channels, model)
+    if dataset.X.shape[1] != model.n_features:
+        raise DataError(
+            f"{spec}: rows of {dataset.X.shape[1]:,} features ({dataset.describe()}), but the model "
+            f"expects {model.n_features:,} (input shape {tuple(model.input_shape)}). Use data "
+            "with the same image size as in training, or retrain with --size."
+        )
+    return dataset
+
+
+def fit_channels(X, channels, model):
+    """Gray rows for an RGB model are repeated into three channels (colour → gray is the loader's)."""
+    wanted = getattr(model.preprocessor, "channels", None)
+    if wanted == "RGB" and channels == "L" and X.shape[1] * 3 == model.n_features:
+        return np.repeat(X[:, :, None], 3, axis=2).reshape(len(X), -1)
+    return X
+
+
+def align_labels(y, classes, origin="DATA"):
+    """Labels in the type of the model's classes ("3" → 3 for an int model), all known."""
+    y = np.asarray(y)
+    if classes.dtype.kind in "iu" and y.dtype.kind in "US":
+        try:
+            y = y.astype(np.int64)
+        except ValueError:
+            pass
+    elif classes.dtype.kind in "US" and y.dtype.kind in "iu":
+        y = y.astype(str)
+    unknown = sorted(set(np.unique(y).tolist()) - set(classes.tolist()), key=str)
+    if unknown:
+        raise DataError(
+            f"{origin} has labels the model does not know: {', '.join(map(repr, unknown[:5]))}"
+            f"{' …' if len(unknown) > 5 else ''}. The model's classes are "
+            f"{', '.join(map(str, classes.tolist()))}."
+        )
+    return y
+
+
+# ---- metrics ---------------------------------------------------------------------------------
+def evaluate(model, X, y) -> dict:
+    """Accuracy, log-loss, per-class precision/recall/F1/support, confusion matrix (JSON-able)."""
+    from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_support
+
+    if model.task == "regression":
+        raise ConfigError("evaluate needs a classifier (sigmoid or softmax output layer).")
+    if is_dask_array(X):  # chunk-parallel on the cluster, the same keys
+        from glassnet.train.fit import distributed
+
+        return distributed().evaluate(model, X, y)
+    classes = model.classes_
+    y = align_labels(y, classes)
+    proba = model.predict_proba(X)
+    predicted = classes[np.argmax(proba, axis=1)]
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, predicted, labels=classes, zero_division=0
+    )
+    return {
+        "n_samples": int(len(y)),
+        "accuracy": float(np.mean(predicted == y)),
+        "log_loss": float(log_loss(y, proba, labels=classes)),
+        "macro_f1": float(np.mean(f1)),
+        "classes": [json_scalar(c) for c in classes],
+        "per_class": [
+            {"class": json_scalar(c), "precision": float(p), "recall": float(r), "f1": float(f),
+             "support": int(s)}
+            for c, p, r, f, s in zip(classes, precision, recall, f1, support)
+        ],
+        "confusion_matrix": confusion_matrix(y, predicted, labels=classes).tolist(),
+    }
+
+
+# ---- prediction inputs --------------------------------------------------------------------------
+ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
+
+
+def read_inputs(paths, model) -> tuple[list[str], np.ndarray]:
+    """(names, raw rows) for image files, folders of images and .npy/.npz/.csv array files."""
+    names, rows = [], []
+    for item in paths:
+        for name, row in _rows_of(Path(item), model):
+            names.append(name)
+            rows.append(row)
+    if not rows:
+        raise DataError("No inputs given: pass image files, a folder of images, or an array file.")
+    return names, np.vstack(rows)
+
+
+def _rows_of(path: Path, model):
+    from glassnet.data import IMAGE_SUFFIXES
+
+    if not path.exists():
+        raise DataError(f"INPUT {path} does not exist. Pass image files, a folder of images, "
+                        "or a .npy/.npz/.csv array file.")
+    if path.is_dir():
+        images = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
+                        and p.is_file() and not p.name.startswith("."))
+        if not images:
+            raise DataError(f"INPUT folder {path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+        return [(str(p), image_row(p, model)) for p in images]
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return [(str(path), image_row(path, model))]
+    if suffix in ARRAY_SUFFIXES:
+        X = _array_file(path, model)
+        return [(f"{path}[{i}]", X[i : i + 1]) for i in range(len(X))]
+    raise DataError(f"INPUT {path}: unsupported file type {suffix or '(none)'!r}. Expected an "
+                    f"image ({', '.join(sorted(IMAGE_SUFFIXES))}), a folder, or .npy/.npz/.csv.")
+
+
+def image_row(path, model) -> np.ndarray:
+    """One image file → the model's raw (1, d) row: converted to the trained channels and
+    resized to the trained size (an error when the sizes differ and no size was trained)."""
+    from glassnet.data import prepare_image
+
+    raw = _raw_preprocessor(model)
+    return np.asarray(prepare_image(path, raw), dtype=np.float32).reshape(1, -1)
+
+
+def _raw_preprocessor(model):
+    """A 'none' preprocessor with the model's image format: prepare_image then yields raw rows."""
+    from glassnet.data import Preprocessor
+
+    pre = model.preprocessor
+    if pre is not None:
+        settings = {**pre.to_dict(include_arrays=False), "kind": "none"}
+    else:
+        shape = model.image_shape
+        channels = {2: "L", 3: "RGB"}.get(len(shape)) if shape is not None else None
+        settings = {"kind": "none", "image_shape": list(shape) if channels else None,
+                    "channels": channels, "n_features": model.n_features}
+    return Preprocessor.from_dict(settings)
+
+
+def _array_file(path: Path, model) -> np.ndarray:
+    try:
+        if path.suffix.lower() == ".csv":
+            X = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
+        else:
+            X = np.load(path, allow_pickle=False)
+            if isinstance(X, np.lib.npyio.NpzFile):
+                with X:
+                    key = "X" if "X" in X.files else X.files[0] if len(X.files) == 1 else None
+                    if key is None:
+                        raise DataError(f"INPUT {path}: expected an array named 'X'; found {', '.join(X.files)}.")
+                    X = X[key]
+    except (OSError, ValueError, EOFError) as e:
+        raise DataError(f"INPUT {path}: cannot read numeric rows ({str(e).splitlines()[0]}).") from None
+    if X.dtype.kind not in "biuf":
+        raise DataError(f"INPUT {path}: expected numbers, got dtype {X.dtype}.")
+    if X.ndim == 1:
+        X = X.reshape(1, -1)
+    return X.reshape(len(X), -1).astype(np.float32)
+
+
+def predictions(model, names, X) -> list[dict]:
+    """For each row: its name, the predicted label, its probability, and every class's."""
+    proba = model.predict_proba(X)
+    classes = [json_scalar(c) for c in model.classes_]
+    best = np.argmax(proba, axis=1)
+    return [
+        {"input": name, "label": classes[k], "probability": float(p[k]),
+         "probabilities": {str(c): float(v) for c, v in zip(classes, p)}}
+        for name, k, p in zip(names, best, proba)
+    ]

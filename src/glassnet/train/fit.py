@@ -1,0 +1,130 @@
+"""``fit``: from the user's X and y to a running ``Trainer``.
+
+Checks and converts the inputs (rows, labels, sample weights), holds out a validation split,
+warns about zero-initialized hidden layers, attaches the progress reporters, and resumes from
+a checkpoint when asked. The loop itself lives in ``loop``.
+
+It is also the one door to ``glassnet.distributed``: that package registers itself here when
+it is imported (``register_distributed``), and ``distributed()`` hands it to whoever meets a
+dask array (``Sequential``, the estimators, ``evaluate``) — so the training code never imports
+the cluster code that builds on it.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from glassnet.backend import to_numpy
+from glassnet.errors import ConfigError, DataError, GlassnetWarning
+from glassnet.nn.layers import Dense
+from glassnet.train.loop import History, Trainer
+from glassnet.train.progress import reporters_for
+
+
+def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_data=None,
+        validation_split=0.0, early_stopping=None, seed=None, verbose="auto", l2=0.0,
+        sample_weight=None, classes=None, callbacks=(), resume=None, trainer_hook=None,
+        device=None) -> History:
+    """Train ``model`` on (X, y) by mini-batch gradient descent and return its ``History``.
+
+    Parameters
+    ----------
+    X : (n_samples, n_features) or images (n_samples, h, w[, c]); raw if the model has a
+        preprocessor, otherwise already scaled.
+    y : (n_samples,) labels (ints or strings) — or values for a regression output.
+    epochs, batch_size : passes over the data and rows per gradient step.
+    optimizer : an Optimizer, or 'sgd' | 'momentum' | 'adam' with default settings.
+    validation_data : (X_val, y_val) evaluated after every epoch.
+    validation_split : fraction of (X, y) held out (stratified) instead, if no validation_data.
+    early_stopping : patience in epochs or an ``EarlyStopping``; the best weights are restored.
+    seed : makes the run repeat bit for bit (initial weights, shuffles, dropout masks).
+    verbose : 0 silent, 1 progress bar, 2 a line per epoch, 'auto' a bar only in a terminal.
+    l2 : λ in the penalty (λ / 2n) Σ‖W‖² on every weight matrix (biases are not penalized).
+    sample_weight : (n_samples,) weights s_i in the loss (1/n) Σ s_i ℓ_i.
+    resume : a checkpoint ``(arrays, scalars)`` from ``Trainer.state_dict()`` to continue.
+    trainer_hook : called with the ``Trainer`` before it runs (the CLI uses it for Ctrl-C).
+    device : "cpu" or "cuda" — moves the model there first (``Sequential.to``); None keeps it.
+    """
+    if device is not None:
+        model.to(device)
+    X = model.check_X(X, on_host=True)  # the Trainer copies it to the model's device once
+    y = to_numpy(y)
+    if len(X) != len(y):
+        raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must have one row per sample.")
+    if sample_weight is not None:
+        sample_weight = check_sample_weight(sample_weight, len(X), model.dtype)
+    if validation_data is None and validation_split:
+        X, y, sample_weight, validation_data = _split_off(X, y, sample_weight, validation_split, seed)
+    target = model.encode_labels(y, classes)
+    validation = None
+    if validation_data is not None:
+        Xv, yv = validation_data
+        validation = (model.check_X(Xv, "validation X", on_host=True), model.encode_labels(to_numpy(yv)))
+    warn_zero_hidden(model)
+    trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
+                      l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
+                      early_stopping=early_stopping,
+                      callbacks=[*reporters_for(verbose), *callbacks])
+    if resume is not None:
+        if not model.built:
+            model.build(X.shape[1:], np.random.default_rng(0))
+        trainer.load_state_dict(*resume)
+    if trainer_hook is not None:
+        trainer_hook(trainer)
+    return trainer.run()
+
+
+def check_sample_weight(sample_weight, n, dtype):
+    weights = np.asarray(to_numpy(sample_weight), dtype=dtype).reshape(-1)
+    if len(weights) != n or not np.isfinite(weights).all() or (weights < 0).any():
+        raise DataError(f"sample_weight must hold {n} finite numbers ≥ 0.")
+    return weights
+
+
+def _split_off(X, y, sample_weight, fraction, seed):
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < float(fraction) < 1.0:
+        raise ConfigError(f"validation_split must be in (0, 1). Got {fraction!r} instead.")
+    rows = np.arange(len(X))
+    labels = y if y.ndim == 1 and y.dtype.kind in "iuUSO" else None
+    try:
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed, stratify=labels)
+    except ValueError:  # too few samples of some class to stratify
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+    weights = sample_weight[train] if sample_weight is not None else None
+    return X[train], y[train], weights, (X[val], y[val])
+
+
+def warn_zero_hidden(model):
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    for layer in dense[:-1]:
+        if layer.init == "zeros" and not model.built:
+            warnings.warn(
+                f"Hidden layer {layer.describe()} starts from zero weights: every unit computes "
+                "the same z, gets the same gradient and stays identical. Use init='glorot_uniform'.",
+                GlassnetWarning,
+                stacklevel=4,
+            )
+
+
+# ---- dask arrays: the one door to glassnet.distributed -----------------------------------
+_distributed = None
+
+
+def register_distributed(backend):
+    """Called by ``glassnet.distributed`` when it is imported: the module whose ``fit``,
+    ``predict``, ``predict_proba``, ``evaluate``, ``fit_logistic`` and ``fit_estimator`` run
+    on dask arrays."""
+    global _distributed
+    _distributed = backend
+
+
+def distributed():
+    """The registered distributed backend (``glassnet.distributed.api``)."""
+    if _distributed is None:
+        raise ConfigError("dask arrays need glassnet.distributed: import glassnet first "
+                          "and install the extra with pip install 'glassnet[dask]'.")
+    return _distributed

@@ -1,0 +1,97 @@
+"""The report in a real browser: Debian's Chromium, driven by Playwright for Python.
+
+Chromium comes from apt (``make system-deps``), never from ``playwright install``. The page
+is opened from a file URL with every network feature of the browser switched off; the test
+fails on any console error, on any request leaving the page, on an image that does not
+decode, on missing or unrendered math, and on content wider than a laptop screen. A
+full-page screenshot is kept in test-artifacts/report.png.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from glassnet.explain.report import write_report
+from see_models import preprocessed_model, raw_digits
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LAPTOP = {"width": 1366, "height": 768}
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip)")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which(CHROMIUM) is None,
+                       reason=f"needs Debian's chromium at {CHROMIUM} (make system-deps)"),
+]
+
+CHECK_PAGE = """async () => {
+  const images = Array.from(document.images);
+  await Promise.all(images.map(img => img.decode().catch(() => null)));
+  const maths = Array.from(document.querySelectorAll('math'));
+  const scripts = Array.from(document.querySelectorAll('msub, msup, msubsup, munder'));
+  const wraps = Array.from(document.querySelectorAll('.table-wrap'));
+  return {
+    images: images.length,
+    broken: images.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.alt),
+    maths: maths.length,
+    invisibleMath: maths.filter(m => m.getBoundingClientRect().width === 0
+                                     && m.closest('details:not([open])') === null).length,
+    mathDisplay: maths.length ? getComputedStyle(maths[0]).display : '',
+    scriptHeights: scripts.slice(0, 20).map(e => e.getBoundingClientRect().height),
+    pageWidth: document.documentElement.scrollWidth,
+    viewWidth: window.innerWidth,
+    overflowingTables: wraps.filter(w => w.scrollWidth > w.clientWidth + 1).length,
+    headings: Array.from(document.querySelectorAll('h2')).map(h => h.textContent),
+  };
+}"""
+
+
+@pytest.fixture(scope="module")
+def report_path(tmp_path_factory):
+    _, test = raw_digits()
+    path = tmp_path_factory.mktemp("browser") / "report.html"
+    return write_report(preprocessed_model(), test, path, model_name="digits.safetensors")
+
+
+@pytest.fixture(scope="module")
+def browser_page(tmp_path_factory):
+    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh, empty --user-data-dir
+    with sync_api.sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
+            viewport=LAPTOP, offline=True)
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+
+
+def test_report_in_chromium(report_path, browser_page):
+    page = browser_page
+    errors, outside = [], []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: None if request.url.startswith(("file:", "data:"))
+            else outside.append(request.url))
+    page.goto(report_path.as_uri(), wait_until="load")
+    facts = page.evaluate(CHECK_PAGE)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+    assert errors == [], errors
+    assert outside == [], f"requests leaving the page: {outside}"
+    assert facts["images"] >= 14 and facts["broken"] == [], facts["broken"]
+    assert facts["maths"] > 20 and facts["invisibleMath"] == 0
+    assert "math" in facts["mathDisplay"]  # rendered as MathML, not as unknown inline elements
+    assert facts["scriptHeights"] and min(facts["scriptHeights"]) > 0
+    assert facts["pageWidth"] <= facts["viewWidth"], "the page is wider than a laptop screen"
+    assert facts["overflowingTables"] == 0
+    assert facts["headings"] == ["The model", "Training", "Evaluation", "What the network learned",
+                                 "Mistakes", "Predictions explained"]
