@@ -31,6 +31,8 @@ def machine() -> str:
 class EpochTimer:
     """A training callback that records each epoch's wall time in ``seconds``."""
 
+    reads_gradients = False  # timing only: no need to undo the learning-rate fold per batch
+
     def __init__(self, echo=None):
         self.seconds = []
         self.echo = echo  # optional function(epoch, logs, seconds) called after each epoch

@@ -9,7 +9,7 @@ The embedded default job — every number is fixed so the run repeats exactly:
 
 It prints the test accuracy, the confusion matrix, and one test prediction explained with
 its real numbers (``gn.explain``), and writes DIR/model.safetensors and the self-contained
-DIR/report.html. ``run_demo`` is the Python API.
+DIR/report.html and DIR/playground.html. ``run_demo`` is the Python API.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def run_demo(out_dir="glassnet-demo", *, console=None, verbose=1) -> dict:
     """Train, evaluate, explain one prediction, save. Returns what was printed, as numbers."""
     from glassnet.data import Preprocessor, load
     from glassnet.explain.explainer import explain
+    from glassnet.explain.playground import write_playground
     from glassnet.explain.render.text import renderables
     from glassnet.explain.report import write_report
     from glassnet.train.evaluate import evaluate
@@ -79,8 +80,11 @@ def run_demo(out_dir="glassnet-demo", *, console=None, verbose=1) -> dict:
     report_path = write_report(model, test, out_dir / "report.html", title="glassnet demo",
                                data_name=DATA, model_name=path.name)
     console.print(Text(f"Model written to {path}" + (f"; report: {report_path}" if report_path else "")))
+    playground_path = write_playground(model, out_dir / "playground.html", title="glassnet demo playground")
+    console.print(Text(f"Playground (draw a digit, watch the equations compute it): {playground_path}"))
     console.print(Text(f"Next: glassnet info {path}   ·   glassnet evaluate {path} {DATA}"))
-    return {"accuracy": report["accuracy"], "model": path, "explained": explained, "report": report}
+    return {"accuracy": report["accuracy"], "model": path, "explained": explained, "report": report,
+            "playground": playground_path}
 
 
 @click.command("demo")
@@ -96,6 +100,7 @@ def demo(out_dir):
 
     Trains 64 → 64 sigmoid → 10 softmax with SGD on scikit-learn's 8×8 digits (seconds),
     prints the test accuracy and confusion matrix, explains one test prediction with its
-    real numbers, and writes DIR/model.safetensors and DIR/report.html.
+    real numbers, and writes DIR/model.safetensors, DIR/report.html and DIR/playground.html
+    (draw a digit and watch the equations compute it).
     """
     run_demo(out_dir)

@@ -46,11 +46,13 @@ def cli(debug):
 def _register():
     from glassnet.cli.demo import demo
     from glassnet.cli.export import export
+    from glassnet.cli.playground import playground
     from glassnet.cli.see import explain_command, report_command
     from glassnet.cli.train import train
     from glassnet.cli.use import evaluate, info, predict
 
-    for command in (demo, train, evaluate, predict, explain_command, report_command, export, info):
+    for command in (demo, train, evaluate, predict, explain_command, report_command, playground, export,
+                    info):
         cli.add_command(command)
 
 
