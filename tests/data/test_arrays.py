@@ -12,7 +12,7 @@ def test_npz_vectors_and_images(tmp_path):
     np.savez(tmp_path / "d.npz", X=X, y=np.array([0, 1, 0, 1]))
     data = load(tmp_path / "d.npz")
     np.testing.assert_array_equal(data.X, X)
-    assert data.X.dtype == np.float32 and data.image_shape is None
+    assert data.X.dtype == np.uint8 and data.image_shape is None  # kept as stored
     assert data.value_range == 255.0 and data.classes == ["0", "1"]
     np.savez(tmp_path / "i.npz", X=np.zeros((4, 2, 3, 3)), y=["a", "b", "a", "b"])
     images = load(tmp_path / "i.npz")

@@ -30,7 +30,7 @@ def test_rows_follow_sorted_classes_and_files(tmp_path):
     assert data.sources == ["cats/000.png", "cats/001.png", "cats/002.png",
                             "dogs/000.png", "dogs/001.png"]
     assert list(data.y) == ["cats"] * 3 + ["dogs"] * 2
-    assert data.X.dtype == np.float32 and data.X.shape == (5, 12)
+    assert data.X.dtype == np.uint8 and data.X.shape == (5, 12)  # pixels as decoded
     assert data.image_shape == (4, 3) and data.channels == "L" and data.value_range == 255.0
     np.testing.assert_array_equal(data.X[:, 0], [10, 11, 12, 0, 1])  # "dogs" was written 1st
     assert data.notices == [] and data.skipped == []

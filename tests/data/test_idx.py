@@ -40,7 +40,8 @@ def test_folder_with_one_pair(tmp_path, gz):
     data = load(tmp_path)
     np.testing.assert_array_equal(data.X, images.reshape(6, 6))
     np.testing.assert_array_equal(data.y, labels)
-    assert data.X.dtype == np.float32 and data.y.dtype == np.int64
+    assert data.X.dtype == np.uint8 and data.y.dtype == np.int64  # pixels as stored
+    assert isinstance(data.X, np.memmap) != gz  # a plain file is memory-mapped, not read
     assert data.classes == ["0", "1", "2"] and data.image_shape == (3, 2)
     assert data.channels == "L" and data.value_range == 255.0
     assert data.sources[4] == f"train-images-idx3-ubyte{'.gz' if gz else ''}[4]"

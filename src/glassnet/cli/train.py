@@ -194,8 +194,10 @@ def _prepare(settings, saved, skip_bad, client=None):
     else:
         dataset = load(settings["data"], size=settings["size"], grayscale=settings["grayscale"],
                        skip_bad=skip_bad, label_column=settings["label_column"])
-    if settings["validation_split"]:
+    if settings["validation_split"] and client is not None:
         train_set, val_set = dataset.split(settings["validation_split"], seed=settings["seed"])
+    elif settings["validation_split"]:
+        train_set, val_set = _split_by_rows(dataset, settings["validation_split"], settings["seed"])
     else:
         train_set, val_set = dataset, None
     if saved is not None:
@@ -215,6 +217,22 @@ def _prepare(settings, saved, skip_bad, client=None):
                              activation=settings["activation"], init=settings["init"])
     model.preprocessor = pre
     return dataset, model, train_set, val_set
+
+
+def _split_by_rows(dataset, fraction, seed):
+    """(train, validation) Datasets whose X are RowViews of ``dataset.X``: the split copies
+    no pixels (a memory-mapped X stays on disk); rows are gathered a batch at a time."""
+    from dataclasses import replace
+
+    from glassnet.nn.batches import RowView
+
+    def part(rows):
+        sources = None if dataset.sources is None else [dataset.sources[i] for i in rows]
+        return replace(dataset, X=RowView(dataset.X, rows), y=dataset.y[rows], sources=sources,
+                       notices=[], skipped=[])
+
+    train_rows, val_rows = dataset.split_rows(fraction, seed=seed)
+    return part(train_rows), part(val_rows)
 
 
 def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=None):

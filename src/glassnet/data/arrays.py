@@ -18,11 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import RAW_DTYPES, Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.memory import check_fits, in_memory_notice
 from glassnet.errors import DataError
 
 RAW_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
 X_NAME = re.compile(r"^(?P<stem>(?:.*[-_.])?)[Xx]$")
+NPZ_FIX = ("save X and y as a pair of .npy files (np.save('X.npy', X); np.save('y.npy', y)) "
+           "and pass X.npy: it is memory-mapped, read a batch at a time.")
 PICKLE_FIX = ("glassnet never unpickles data. Save numeric arrays instead, e.g. "
               "np.savez(path, X=X.astype('float32'), y=np.asarray(y, dtype=str))")
 
@@ -36,10 +39,14 @@ def load_npz(path: Path) -> Dataset:
                 raise DataError(f"{path}: expected arrays named 'X' and 'y'; found "
                                 f"{', '.join(map(repr, archive.files)) or 'none'}. Save with "
                                 f"np.savez(path, X=X, y=y).")
+            n_bytes = archive.zip.getinfo("X.npy").file_size
+            check_fits(n_bytes, f"{path} (X, read into memory)", NPZ_FIX)
             X, y = _read_member(archive, "X", path), _read_member(archive, "y", path)
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, KeyError) as e:
         raise DataError(f"{path}: not a readable .npz archive ({e}).") from None
-    return dataset_from_arrays(X, y, str(path))
+    dataset = dataset_from_arrays(X, y, str(path))
+    dataset.notices += in_memory_notice(path, n_bytes, NPZ_FIX)
+    return dataset
 
 
 def _read_member(archive, key: str, path: Path) -> np.ndarray:
@@ -55,7 +62,7 @@ def _read_member(archive, key: str, path: Path) -> np.ndarray:
 def load_npy_pair(x_path: Path) -> Dataset:
     """A Dataset from an X ``.npy`` file and the y file beside it (see the module doc)."""
     y_path = y_path_for(x_path)
-    X, y = _read_npy(x_path), _read_npy(y_path)
+    X, y = _read_npy(x_path, mmap=True), _read_npy(y_path)
     return dataset_from_arrays(X, y, str(x_path))
 
 
@@ -74,11 +81,13 @@ def y_path_for(x_path: Path) -> Path:
     return y_path
 
 
-def _read_npy(path: Path) -> np.ndarray:
+def _read_npy(path: Path, mmap: bool = False) -> np.ndarray:
+    """The array in ``path``; ``mmap``: memory-mapped read-only (rows are read from disk
+    when a batch needs them, so X may be bigger than RAM)."""
     try:
-        return np.load(path, allow_pickle=False)
+        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except ValueError as e:
-        if "pickle" in str(e).lower():
+        if "pickle" in str(e).lower() or "python objects" in str(e).lower():
             raise DataError(f"{path}: holds Python objects (dtype=object), refused. "
                             f"{PICKLE_FIX}.") from None
         raise DataError(f"{path}: not a readable .npy file ({e}).") from None
@@ -87,8 +96,12 @@ def _read_npy(path: Path) -> np.ndarray:
 
 
 def dataset_from_arrays(X, y, origin: str) -> Dataset:
-    """Check X (numeric, finite, 2-4 dims) and y (whole-number or string labels)."""
-    X = np.asarray(X)
+    """Check X (numeric, finite, 2-4 dims) and y (whole-number or string labels).
+
+    uint8, uint16 and float32 rows are kept as they are (a memmap stays a memmap); other
+    dtypes become float32."""
+    if not isinstance(X, np.ndarray):
+        X = np.asarray(X)
     if X.dtype.kind not in "biuf":
         raise DataError(f"{origin}: X must hold numbers; got dtype {X.dtype}. Convert the "
                         f"features to numbers first.")
@@ -97,7 +110,9 @@ def dataset_from_arrays(X, y, origin: str) -> Dataset:
     if len(y) != len(X):
         raise DataError(f"{origin}: X has {len(X):,} rows but y has {len(y):,} labels; "
                         f"they must match.")
-    rows = X.reshape(len(X), -1).astype(np.float32)
+    rows = X.reshape(len(X), -1)
+    if rows.dtype not in RAW_DTYPES:
+        rows = rows.astype(np.float32)
     check_finite(rows, origin)
     return Dataset(X=rows, y=y, classes=classes_of(y, origin), image_shape=image_shape,
                    channels=channels, value_range=RAW_RANGES.get(X.dtype))

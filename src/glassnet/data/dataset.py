@@ -13,6 +13,9 @@ import numpy as np
 
 from glassnet.errors import DataError
 
+RAW_DTYPES = (np.dtype(np.uint8), np.dtype(np.uint16), np.dtype(np.float32))
+CHECK_ROWS = 4096
+
 
 @dataclass
 class Dataset:
@@ -20,7 +23,9 @@ class Dataset:
 
     Attributes
     ----------
-    X : float32 (n_samples, n_features), raw values, one flattened image per row.
+    X : (n_samples, n_features) raw values, one flattened image per row, in the dtype they
+        were stored in — uint8 or uint16 pixels, float32 otherwise — and possibly a
+        read-only memmap of the file: the model converts them batch by batch.
     y : (n_samples,) labels — ints (IDX, digits, arrays) or class-name strings (folders).
     classes : sorted class names, as str.
     image_shape : (h, w) or (h, w, c) of one image, or None for plain vectors (CSV).
@@ -44,9 +49,9 @@ class Dataset:
     size: tuple[int, int] | None = None
 
     def __post_init__(self):
-        if self.X.dtype != np.float32 or self.X.ndim != 2:
-            raise DataError(f"Dataset.X must be a float32 (n, d) array; got {self.X.dtype} "
-                            f"{self.X.shape}.")
+        if self.X.dtype not in RAW_DTYPES or self.X.ndim != 2:
+            raise DataError(f"Dataset.X must be a uint8, uint16 or float32 (n, d) array; got "
+                            f"{self.X.dtype} {self.X.shape}.")
         if len(self.y) != len(self.X):
             raise DataError(f"Dataset has {len(self.X)} rows in X but {len(self.y)} labels.")
 
@@ -67,12 +72,18 @@ class Dataset:
     def split(self, test_size: float | int = 0.2, seed=0,
               stratify: bool = True) -> tuple[Dataset, Dataset]:
         """(train, test), stratified by class; rows keep their original order within each."""
+        train_rows, test_rows = self.split_rows(test_size, seed, stratify)
+        return self.subset(train_rows), self.subset(test_rows)
+
+    def split_rows(self, test_size: float | int = 0.2, seed=0,
+                   stratify: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """The row indices ``split`` would take (sorted): split by index, copy nothing."""
         from glassnet.data.split import train_test_split
 
         rows = np.arange(len(self))
         train_rows, test_rows = train_test_split(rows, self.y, test_size=test_size,
                                                  seed=seed, stratify=stratify)[:2]
-        return self.subset(np.sort(train_rows)), self.subset(np.sort(test_rows))
+        return np.sort(train_rows), np.sort(test_rows)
 
     def describe(self) -> str:
         """One line: ``1,797 rows × 64 features, 10 classes, images 8×8 L, raw 0..16``."""
@@ -124,8 +135,13 @@ def classes_of(y: np.ndarray, origin: str) -> list[str]:
 
 
 def check_finite(X: np.ndarray, origin: str) -> None:
-    """Refuse NaN/inf values, naming the first row that holds one."""
-    if X.size and not np.isfinite(X).all():
-        row = int(np.flatnonzero(~np.isfinite(X).all(axis=1))[0])
-        raise DataError(f"{origin}: row {row} holds NaN or infinite values; every feature "
-                        f"must be a finite number. Fill or drop those rows first.")
+    """Refuse NaN/inf values, naming the first row that holds one. Integers are always
+    finite; floats are checked CHECK_ROWS rows at a time (no data-sized bool temporary)."""
+    if X.dtype.kind != "f":
+        return
+    for start in range(0, len(X), CHECK_ROWS):
+        chunk = X[start:start + CHECK_ROWS]
+        if chunk.size and not np.isfinite(chunk).all():
+            row = start + int(np.flatnonzero(~np.isfinite(chunk).all(axis=1))[0])
+            raise DataError(f"{origin}: row {row} holds NaN or infinite values; every feature "
+                            f"must be a finite number. Fill or drop those rows first.")

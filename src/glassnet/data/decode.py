@@ -1,10 +1,11 @@
-"""Decode many image files into one float32 matrix, one flattened image per row.
+"""Decode many image files into one uint8 (or uint16) matrix, one flattened image per row.
 
 Decoding is the cost of loading images, so it is done in chunks of ``CHUNK`` files:
 
 * each chunk is decoded into one small uint8/uint16 block (k, h, w[, 3]) and copied
-  straight into its rows of the single preallocated float32 result — no list of
-  per-image arrays is ever kept, so the peak stays near the size of the result;
+  straight into its rows of the single preallocated result, in the pixels' own dtype
+  (refused up front when it cannot fit) — no list of per-image arrays is ever kept and no
+  float copy is made, so the peak stays near the size of the pixels;
 * with more than ``POOL_MIN_FILES`` files and more than one worker, chunks are decoded by a
   process pool (``fork`` on Linux). For small images most of the time is Python code in
   Pillow (opening, parsing chunks) that holds the GIL: 2 threads measured 1.04× one thread,
@@ -36,6 +37,7 @@ from glassnet.data.images import (
     probe,
     read_image,
 )
+from glassnet.data.memory import check_fits
 from glassnet.errors import ConfigError, DataError
 
 CHUNK = 256
@@ -46,7 +48,7 @@ POOL_MIN_FILES = 2000
 class Decoded:
     """The result of decoding a list of files.
 
-    ``X`` (n_good, h·w·c) float32 raw values; ``opts`` the decode options used;
+    ``X`` (n_good, h·w·c) raw values, uint8 (or uint16 for 16-bit images); ``opts`` the decode options used;
     ``bad`` (index into the input list, reason) for each skipped file.
     """
 
@@ -58,13 +60,13 @@ class Decoded:
 def decode_files(paths: list[str], names: list[str] | None = None, *, size=None,
                  grayscale: bool = False, skip_bad: bool = False,
                  workers: int | None = None) -> Decoded:
-    """Decode ``paths`` into a float32 (n, d) matrix; ``names`` are used in error messages."""
+    """Decode ``paths`` into a uint8/uint16 (n, d) matrix; ``names`` are used in error messages."""
     names = list(paths) if names is None else names
     opts = _first_options(paths, check_size(size), grayscale, skip_bad)
     n_workers = _pool_size(len(paths), workers)
     while True:
         X = None  # drop a previous attempt before allocating the next one
-        X = np.empty((len(paths), int(np.prod(opts.pixel_shape))), dtype=np.float32)
+        X = _allocate(len(paths), opts)
         try:
             bad = _decode_into(X, paths, opts, skip_bad, n_workers)
             break
@@ -73,6 +75,15 @@ def decode_files(paths: list[str], names: list[str] | None = None, *, size=None,
         except SizeMismatch:
             raise size_mismatch_error(paths, names) from None
     return Decoded(drop_rows(X, [i for i, _ in bad]), opts, bad)
+
+
+def _allocate(n: int, opts: DecodeOptions) -> np.ndarray:
+    d = int(np.prod(opts.pixel_shape))
+    dtype = np.dtype(opts.fmt.dtype)
+    check_fits(n * d * dtype.itemsize, f"{n:,} images of {' × '.join(map(str, opts.pixel_shape))} "
+               f"{dtype.name} pixels", "Pass a smaller --size, or save the pixels once as "
+               "X.npy + y.npy (np.save) and train on X.npy: it is memory-mapped.")
+    return np.empty((n, d), dtype=dtype)
 
 
 def _first_options(paths, size, grayscale, skip_bad) -> DecodeOptions:

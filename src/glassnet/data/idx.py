@@ -9,6 +9,7 @@ values are then read in one ``np.frombuffer`` (no loop per image).
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.memory import check_fits, in_memory_notice
 from glassnet.errors import DataError
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
@@ -23,6 +25,8 @@ IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
 IMAGES = re.compile(r"idx3-ubyte", re.IGNORECASE)
 LABELS = re.compile(r"idx1-ubyte", re.IGNORECASE)
 GZIP_MAGIC = b"\x1f\x8b"
+GZ_FIX = ("decompress it (gunzip -k FILE) and pass the plain file: it is then memory-mapped, "
+          "read a batch at a time.")
 
 
 def is_idx_file(path: Path) -> bool:
@@ -34,21 +38,72 @@ def folder_has_idx(folder: Path) -> bool:
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """The array stored in one IDX file, after checking magic, dimensions and length."""
-    raw = _read_bytes(path)
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
-        raise DataError(f"{path}: not an IDX file — bad magic number 0x{raw[:4].hex()} "
-                        f"(expected 0x00000803 for images, 0x00000801 for labels).")
-    if raw[3] != ndim:
-        raise DataError(f"{path}: header says {raw[3]} dimensions, expected {ndim} "
-                        f"({'n, rows, cols' if ndim == 3 else 'n'}). Is it the right file?")
-    dtype, header = IDX_TYPES[raw[2]], 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: file ends inside its header ({len(raw)} bytes). "
-                        f"The file is truncated: download it again.")
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    _check_length(path, dims, dtype, len(raw) - header)
-    return np.frombuffer(raw, dtype, int(np.prod(dims)), header).reshape(dims)
+    """The array stored in one IDX file, after checking magic, dimensions and length.
+
+    An uncompressed file is memory-mapped read-only (its rows are read when a batch needs
+    them); a gzipped one is decompressed straight into one array of the stored dtype."""
+    head, n_bytes, stream = _open(path, 4 + 4 * ndim)
+    with stream:
+        if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES:
+            raise DataError(f"{path}: not an IDX file — bad magic number 0x{head[:4].hex()} "
+                            f"(expected 0x00000803 for images, 0x00000801 for labels).")
+        if head[3] != ndim:
+            raise DataError(f"{path}: header says {head[3]} dimensions, expected {ndim} "
+                            f"({'n, rows, cols' if ndim == 3 else 'n'}). Is it the right file?")
+        dtype, header = IDX_TYPES[head[2]], 4 + 4 * ndim
+        if len(head) < header:
+            raise DataError(f"{path}: file ends inside its header ({len(head)} bytes). "
+                            f"The file is truncated: download it again.")
+        dims = tuple(int(d) for d in np.frombuffer(head, ">u4", ndim, 4))
+        if stream is _NO_STREAM:
+            _check_length(path, dims, dtype, n_bytes - header)
+            if not int(np.prod(dims)):
+                return np.zeros(dims, dtype)
+            return np.memmap(path, dtype, mode="r", offset=header, shape=dims)
+        return _decompress_into(path, stream, dims, dtype)
+
+
+def _decompress_into(path: Path, stream, dims, dtype) -> np.ndarray:
+    """The gzipped values read into one preallocated array (refused up front if too big)."""
+    expected = int(np.prod(dims)) * dtype.itemsize
+    check_fits(expected, f"{path} (gzipped, {' × '.join(f'{d:,}' for d in dims)})", GZ_FIX)
+    values = np.empty(dims, dtype)
+    try:
+        got = stream.readinto(memoryview(values.reshape(-1).view(np.uint8)))
+        extra = len(stream.read(1 << 16))
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: cannot read or decompress ({e}). The file is damaged or "
+                        f"truncated: download it again.") from None
+    if got != expected or extra:
+        _check_length(path, dims, dtype, got + extra)
+    return values
+
+
+class _NoStream:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_STREAM = _NoStream()
+
+
+def _open(path: Path, header: int):
+    """(the first ``header`` bytes, the file's size, a stream of the rest): the stream is a
+    gzip reader for a .gz file, ``_NO_STREAM`` for a plain file (memory-mapped instead)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(header)
+            n_bytes = os.fstat(f.fileno()).st_size
+        if head[:2] != GZIP_MAGIC:
+            return head, n_bytes, _NO_STREAM
+        stream = gzip.open(path, "rb")
+        return stream.read(header), None, stream
+    except (OSError, EOFError, zlib.error) as e:
+        raise DataError(f"{path}: cannot read or decompress ({e}). The file is damaged or "
+                        f"truncated: download it again.") from None
 
 
 def _check_length(path: Path, dims: tuple[int, ...], dtype: np.dtype, n_bytes: int) -> None:
@@ -63,15 +118,6 @@ def _check_length(path: Path, dims: tuple[int, ...], dtype: np.dtype, n_bytes: i
                         f"(~{held:,} items). The file is truncated: download it again.")
     raise DataError(f"{path}: {n_bytes - expected:,} bytes follow the {shape} values the "
                     f"header describes. The file is corrupt or not IDX: download it again.")
-
-
-def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: cannot read or decompress ({e}). The file is damaged or "
-                        f"truncated: download it again.") from None
 
 
 def find_pair(spec: Path) -> tuple[Path, Path, list[str]]:
@@ -128,9 +174,12 @@ def load_idx(spec: Path) -> Dataset:
         raise DataError(f"{images_path} holds {len(images):,} images but {labels_path} holds "
                         f"{len(labels):,} labels; they must be a matching pair.")
     n, rows, cols = images.shape
-    X = images.reshape(n, rows * cols).astype(np.float32)
-    if images.dtype.kind == "f":
+    X = images.reshape(n, rows * cols)  # uint8 stays uint8 (a memmap stays a memmap)
+    if X.dtype != np.uint8:
+        X = X.astype(np.float32)
         check_finite(X, str(images_path))
+    if not isinstance(images, np.memmap):
+        notices += in_memory_notice(images_path, images.nbytes, GZ_FIX)
     return Dataset(
         X=X, y=labels,
         classes=classes_of(labels, str(labels_path)), image_shape=(rows, cols),

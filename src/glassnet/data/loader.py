@@ -105,4 +105,4 @@ def load_images(paths, *, size=None, grayscale: bool | None = None,
     if not paths:
         raise DataError("load_images: no image paths given; pass one or more image files.")
     decoded = decode_files(paths, size=size, grayscale=bool(grayscale), workers=workers)
-    return decoded.X.reshape(len(paths), *decoded.opts.pixel_shape)
+    return decoded.X.reshape(len(paths), *decoded.opts.pixel_shape).astype(np.float32)

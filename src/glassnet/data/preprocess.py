@@ -72,6 +72,23 @@ class Preprocessor:
 
     def transform(self, X) -> np.ndarray:
         """A new float32 (n, n_features) array; X may be (n, d) or (n, *image_shape)."""
+        X = self.checked_rows(X)
+        return self.transform_into(X, np.empty(X.shape, dtype=np.float32))
+
+    def transform_into(self, X, out: np.ndarray) -> np.ndarray:
+        """Write the transformed rows of X (n, n_features), any numeric dtype, into ``out``
+        (float, same shape) without another temporary: how batches are converted."""
+        if self.kind == "scale":
+            return np.divide(X, np.float32(self.divisor_), out=out, dtype=np.float32,
+                             casting="unsafe")
+        if self.kind == "standardize":
+            np.subtract(X, self.mean_, out=out, dtype=np.float32, casting="unsafe")
+            return np.divide(out, self.std_, out=out, casting="unsafe")
+        np.copyto(out, X, casting="unsafe")
+        return out
+
+    def checked_rows(self, X) -> np.ndarray:
+        """X as (n, n_features) rows (a view where possible), or an error naming the mismatch."""
         if self.n_features_ is None:
             raise NotFittedError("Preprocessor is not fitted: call fit(X_train) first.")
         X = _rows(X)
@@ -79,12 +96,7 @@ class Preprocessor:
             raise DataError(f"Preprocessor: expected rows of {self.n_features_:,} features "
                             f"(as fitted), got {X.shape[1]:,}. Load the data with the same "
                             f"size and channels as in training.")
-        if self.kind == "scale":
-            return np.divide(X, np.float32(self.divisor_), dtype=np.float32)
-        if self.kind == "standardize":
-            Z = np.subtract(X, self.mean_, dtype=np.float32)
-            return np.divide(Z, self.std_, out=Z)
-        return np.array(X, dtype=np.float32)
+        return X
 
     def fit_transform(self, X, value_range: float | None = None) -> np.ndarray:
         return self.fit(X, value_range).transform(X)
@@ -194,31 +206,48 @@ def _as_list(shape):
 
 
 def _rows(X) -> np.ndarray:
+    if getattr(X, "is_row_view", False):
+        return X  # rows of a bigger array, read in chunks (nn.batches.RowView)
     X = np.asarray(X)
     if X.ndim == 1:
         return X.reshape(1, -1)
     return X.reshape(len(X), -1)
 
 
+def _chunks(n: int):
+    """(start, stop) of consecutive chunks of STATS_CHUNK rows covering 0..n."""
+    for start in range(0, n, STATS_CHUNK):
+        yield start, min(start + STATS_CHUNK, n)
+
+
 def _known_range(X: np.ndarray) -> float:
     """The data's largest |x| rounded up to a known raw range (1, 16, 255, 65535)."""
-    top = float(np.abs(X).max()) if X.size else 1.0
+    if not len(X) or not X.shape[1]:
+        return 1.0
+    top = max(max(float(X[start:stop].max()), -float(X[start:stop].min()))
+              for start, stop in _chunks(len(X)))
     return next((r for r in KNOWN_RANGES if top <= r), top)
 
 
 def _column_stats(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and std in float64, in row chunks (bounded extra memory)."""
+    """Per-feature mean and std in one streaming pass over row chunks (a memory-mapped file
+    is read once), float64 accumulators merged chunk by chunk (Chan et al.'s update:
+    M2 = M2_a + M2_b + δ² n_a n_b / n), as accurate as two passes."""
     n = len(X)
     if n == 0:
         raise DataError("Preprocessor: cannot fit on 0 rows.")
-    total = np.zeros(X.shape[1])
-    for start in range(0, n, STATS_CHUNK):
-        total += X[start:start + STATS_CHUNK].sum(axis=0, dtype=np.float64)
-    mean = total / n
-    squares = np.zeros(X.shape[1])
-    for start in range(0, n, STATS_CHUNK):
-        squares += ((X[start:start + STATS_CHUNK] - mean) ** 2).sum(axis=0)
-    std = np.sqrt(squares / n).astype(np.float32)
+    seen, mean, m2 = 0, np.zeros(X.shape[1]), np.zeros(X.shape[1])
+    for start, stop in _chunks(n):
+        chunk = X[start:stop]
+        k = stop - start
+        chunk_mean = chunk.sum(axis=0, dtype=np.float64) / k
+        chunk_m2 = ((chunk - chunk_mean) ** 2).sum(axis=0)
+        delta = chunk_mean - mean
+        total = seen + k
+        mean += delta * (k / total)
+        m2 += chunk_m2 + delta**2 * (seen * k / total)
+        seen = total
+    std = np.sqrt(m2 / n).astype(np.float32)
     std[std == 0] = 1.0
     return mean.astype(np.float32), std
 

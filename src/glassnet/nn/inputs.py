@@ -7,40 +7,93 @@ import numpy as np
 
 from glassnet.backend import CPU, device_of, to_device, to_numpy
 from glassnet.errors import DataError
+from glassnet.nn.batches import RAW_KINDS, BatchConverter, as_rows, chunk_of, chunks
 
 
 def check_X(model, X, name="X", *, on_host=False) -> np.ndarray:
     """X as a C-contiguous array of the model's dtype, shape (n, n_features), all finite,
-    on the model's device (``on_host=True``: a NumPy array wherever the model is)."""
+    on the model's device (``on_host=True``: a NumPy array wherever the model is).
+
+    Every row is converted at once, in chunks into one new array (no float64 copy on the
+    way); training and prediction instead convert batch by batch (``check_rows``)."""
     if not on_host and (model.device is not CPU or type(X) is not np.ndarray and device_of(X) is not CPU):
         return check_X_across(model, X, name)
-    if model.preprocessor is not None:
-        X = model.preprocessor.transform(np.asarray(X, dtype=np.float64).reshape(len(X), -1))
-    try:
-        X = np.asarray(X, dtype=model.dtype)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"{name} must be a numeric array. Got {exc}.") from None
+    rows = check_rows(model, X, name, finite=False)
+    if model.preprocessor is None and isinstance(rows, np.ndarray) and rows.dtype == model.dtype:
+        X = np.ascontiguousarray(rows)  # used as given
+    else:
+        X = batch_converter(model).convert_all(rows)
+    check_finite_block(X, name)
+    return X
+
+
+def check_rows(model, X, name="X", *, finite=True):
+    """X's rows, (n, n_features), kept in the dtype they came in (uint8 stays uint8, a
+    memmap stays on disk) and checked: the model converts them batch by batch
+    (``batch_converter``). Float rows are checked for NaN/inf in chunks; integers need none."""
+    if not isinstance(X, np.ndarray) and not getattr(X, "is_row_view", False):
+        X = np.asarray(X)
+    if X.dtype.kind not in RAW_KINDS:
+        try:
+            X = np.asarray(X, dtype=model.dtype)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{name} must be a numeric array. Got {exc}.") from None
     if X.ndim < 2:
         raise DataError(
             f"{name} must be 2-D (n_samples, n_features) or images (n, h, w[, c]). "
             f"Got shape {X.shape} instead; use X.reshape(1, -1) for one sample."
         )
+    if model.preprocessor is not None:
+        X = model.preprocessor.checked_rows(X)
     if model.built and X.shape[1:] not in (tuple(model.input_shape), (model.n_features,)):
         raise DataError(
             f"{name} has samples of shape {X.shape[1:]} but the model expects "
             f"{tuple(model.input_shape)} ({model.n_features} features)."
         )
-    X = np.ascontiguousarray(X.reshape(len(X), -1))
+    X = as_rows(X)
+    if finite and X.dtype.kind == "f":
+        convert = batch_converter(model)
+        for start, stop in chunks(len(X)):
+            check_finite_block(convert.convert(chunk_of(X, start, stop)), name, start)
+    return X
+
+
+def forward_rows(model, X, name="X"):
+    """The network's output for raw X, converted and run CHUNK_ROWS rows at a time on the
+    CPU, so no float copy of all of X is made (elsewhere: ``forward(check_X(X))``)."""
+    if model.device is not CPU or (type(X) is not np.ndarray and not getattr(X, "is_row_view", False)
+                                   and device_of(X) is not CPU):
+        return model.forward(model.check_X(X, name))
+    rows = check_rows(model, X, name, finite=False)
+    convert, result = batch_converter(model), None
+    for start, stop in chunks(len(rows)):
+        x = convert.convert(chunk_of(rows, start, stop))
+        if rows.dtype.kind == "f":
+            check_finite_block(x, name, start)
+        a = model.forward(x)
+        if result is None:
+            result = np.empty((len(rows), *a.shape[1:]), dtype=a.dtype)
+        result[start:stop] = a
+    return result if result is not None else model.forward(model.check_X(X, name))
+
+
+def batch_converter(model) -> BatchConverter:
+    """Raw rows → the model's input: its preprocessor (if any), in the model's dtype."""
+    pre = model.preprocessor
+    return BatchConverter(pre.transform_into if pre is not None else None, model.dtype)
+
+
+def check_finite_block(X, name, first_row=0):
+    """Refuse NaN/inf in converted rows, naming the first (row, column) that holds one."""
     # a NaN or ±inf anywhere makes x·x non-finite (one BLAS pass); only then look closer
     # (a huge finite X may overflow x·x too: the exact check below then decides)
     flat = X.reshape(-1)
     if not np.isfinite(np.dot(flat, flat)) and not np.isfinite(X).all():
         bad = np.argwhere(~np.isfinite(X))[0]
         raise DataError(
-            f"{name} contains NaN or infinity (first at row {bad[0]}, column {bad[1]}). "
-            "Remove or impute those values first."
+            f"{name} contains NaN or infinity (first at row {bad[0] + first_row}, column "
+            f"{bad[1]}). Remove or impute those values first."
         )
-    return X
 
 def check_X_across(model, X, name):
     """check_X when X or the model is not on the CPU: host arrays are checked on the host

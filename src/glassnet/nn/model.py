@@ -24,7 +24,7 @@ import numpy as np
 
 from glassnet.backend import CPU, device_of, get_device, namespace_of, to_device, to_numpy
 from glassnet.errors import ConfigError, DataError, NotFittedError
-from glassnet.nn.inputs import check_X, encode_labels
+from glassnet.nn.inputs import check_X, encode_labels, forward_rows
 from glassnet.nn.layers import Dense, Dropout, Flatten, Layer, layer_from_config
 from glassnet.nn.losses import LOSS_FOR_OUTPUT, get_loss
 
@@ -259,7 +259,7 @@ class Network:
         self._check_fitted()
         if self.task == "regression":
             raise ConfigError("predict_proba needs a sigmoid or softmax output layer; use predict().")
-        p = self.forward(self.check_X(X))
+        p = forward_rows(self, X)
         if self.task == "binary":
             p = self.xp.hstack([1 - p, p])
         return p if self.device is CPU else self._like_input(p, X)
@@ -273,7 +273,7 @@ class Network:
         Labels are NumPy arrays on every device (they may be strings)."""
         self._check_fitted()
         if self.task == "regression":
-            out = self.forward(self.check_X(X))
+            out = forward_rows(self, X)
             out = out[:, 0] if out.shape[1] == 1 else out
             return out if self.device is CPU else self._like_input(out, X)
         proba = self.predict_proba(X)

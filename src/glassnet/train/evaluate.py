@@ -55,7 +55,7 @@ def fit_channels(X, channels, model):
     """Gray rows for an RGB model are repeated into three channels (colour → gray is the loader's)."""
     wanted = getattr(model.preprocessor, "channels", None)
     if wanted == "RGB" and channels == "L" and X.shape[1] * 3 == model.n_features:
-        return np.repeat(X[:, :, None], 3, axis=2).reshape(len(X), -1)
+        return np.repeat(np.asarray(X)[:, :, None], 3, axis=2).reshape(len(X), -1)
     return X
 
 

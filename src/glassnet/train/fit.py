@@ -16,8 +16,10 @@ import warnings
 
 import numpy as np
 
-from glassnet.backend import to_numpy
+from glassnet.backend import CPU, to_numpy
 from glassnet.errors import ConfigError, DataError, GlassnetWarning
+from glassnet.nn.batches import RowView
+from glassnet.nn.inputs import batch_converter, check_rows
 from glassnet.nn.layers import Dense
 from glassnet.train.loop import History, Trainer
 from glassnet.train.progress import reporters_for
@@ -49,23 +51,28 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     """
     if device is not None:
         model.to(device)
-    X = model.check_X(X, on_host=True)  # the Trainer copies it to the model's device once
+    on_cpu = model.device is CPU
+    # on the CPU rows stay as given (uint8 stays uint8) and are converted batch by batch;
+    # elsewhere they are converted here and the Trainer copies them to the device once
+    X = check_rows(model, X) if on_cpu else model.check_X(X, on_host=True)
     y = to_numpy(y)
     if len(X) != len(y):
         raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must have one row per sample.")
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, len(X), model.dtype)
     if validation_data is None and validation_split:
-        X, y, sample_weight, validation_data = _split_off(X, y, sample_weight, validation_split, seed)
+        X, y, sample_weight, validation_data = _split_off(X, y, sample_weight, validation_split, seed,
+                                                          view=on_cpu)
     target = model.encode_labels(y, classes)
     validation = None
     if validation_data is not None:
         Xv, yv = validation_data
-        validation = (model.check_X(Xv, "validation X", on_host=True), model.encode_labels(to_numpy(yv)))
+        Xv = check_rows(model, Xv, "validation X") if on_cpu else model.check_X(Xv, "validation X", on_host=True)
+        validation = (Xv, model.encode_labels(to_numpy(yv)))
     warn_zero_hidden(model)
     trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
-                      early_stopping=early_stopping,
+                      early_stopping=early_stopping, convert=batch_converter(model) if on_cpu else None,
                       callbacks=[*reporters_for(verbose), *callbacks])
     if resume is not None:
         if not model.built:
@@ -83,7 +90,8 @@ def check_sample_weight(sample_weight, n, dtype):
     return weights
 
 
-def _split_off(X, y, sample_weight, fraction, seed):
+def _split_off(X, y, sample_weight, fraction, seed, view=False):
+    """(train X, y, weights, validation (X, y)); ``view``: the X parts are RowViews (no copy)."""
     from sklearn.model_selection import train_test_split
 
     if not 0.0 < float(fraction) < 1.0:
@@ -95,6 +103,8 @@ def _split_off(X, y, sample_weight, fraction, seed):
     except ValueError:  # too few samples of some class to stratify
         train, val = train_test_split(rows, test_size=fraction, random_state=seed)
     weights = sample_weight[train] if sample_weight is not None else None
+    if view:
+        return RowView(X, train), y[train], weights, (RowView(X, val), y[val])
     return X[train], y[train], weights, (X[val], y[val])
 
 

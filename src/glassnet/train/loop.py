@@ -23,6 +23,7 @@ from glassnet.nn.layers import Dropout
 from glassnet.train.optimizers import get_optimizer
 from glassnet.train.progress import Callback
 from glassnet.train.step import gradient_step, unfold
+from glassnet.train.validation import evaluate_encoded, predicted_index
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -125,6 +126,7 @@ class EpochLoop:
         self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
         self.stop_requested = False
         self.last_good = None
+        self.convert = None  # a BatchConverter when X holds raw rows (nn.batches)
 
     def request_stop(self):
         """Ask the loop to stop after the current batch (safe to call from a signal handler)."""
@@ -169,7 +171,7 @@ class EpochLoop:
             logs.update(self.validation(self.model))
         elif self.validation is not None:
             Xv, tv = self.validation
-            logs.update(evaluate_encoded(self.model, Xv, tv, prefix="val_"))
+            logs.update(evaluate_encoded(self.model, Xv, tv, prefix="val_", convert=self.convert))
         return logs
 
     def _finish_epoch(self, epoch) -> bool:
@@ -230,9 +232,12 @@ class EpochLoop:
 class Trainer(EpochLoop):
     """Holds one training run's state so it can be stopped, saved and resumed exactly."""
 
-    def __init__(self, model, X, y, *, sample_weight=None, **settings):
+    def __init__(self, model, X, y, *, sample_weight=None, convert=None, **settings):
+        """``convert``: a ``BatchConverter`` when X holds raw rows (each batch is gathered and
+        converted into reused buffers); None when X is already in the model's dtype."""
         super().__init__(model, **settings)
         self.X, self.target, self.weights = X, y, sample_weight
+        self.convert = convert
 
     @property
     def n(self) -> int:
@@ -293,7 +298,8 @@ class Trainer(EpochLoop):
 
     def _step(self, rows, epoch):
         model = self.model
-        x, t = self.X[rows], self.target[rows]
+        x = self.X[rows] if self.convert is None else self.convert.gather(self.X, rows)
+        t = self.target[rows]
         w = self.weights[rows] if self.weights is not None else None
         loss, self.folded = gradient_step(model, self.optimizer, self.params, x, t, w, self.l2, self.n)
         if not math.isfinite(loss):
@@ -323,19 +329,3 @@ class Trainer(EpochLoop):
     def _load_extra_state(self, scalars):
         for i, state in scalars.get("dropout", {}).items():
             self.model.layers[int(i)].rng.bit_generator.state = state
-
-def predicted_index(model, out):
-    if model.task == "binary":
-        return (out[:, 0] > 0).astype(model.dtype)  # z > 0 ⇔ σ(z) > 0.5
-    return namespace_of(out).argmax(out, axis=1)
-
-
-def evaluate_encoded(model, X, target, prefix="") -> dict:
-    """Loss and accuracy of already-checked X and encoded targets, without touching grads."""
-    out = model._forward_for_loss(X, training=False)
-    loss, _ = model.loss.value_and_gradient(out, target)
-    logs = {prefix + "loss": loss}
-    if model.task != "regression":
-        logs[prefix + "accuracy"] = float(namespace_of(out).mean(predicted_index(model, out) == target))
-    return logs
-
