@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels, row_sources
 from glassnet.errors import DataError
 
 RAW_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -100,7 +100,8 @@ def dataset_from_arrays(X, y, origin: str) -> Dataset:
     rows = X.reshape(len(X), -1).astype(np.float32)
     check_finite(rows, origin)
     return Dataset(X=rows, y=y, classes=classes_of(y, origin), image_shape=image_shape,
-                   channels=channels, value_range=RAW_RANGES.get(X.dtype))
+                   channels=channels, sources=row_sources(Path(origin).name, len(rows)),
+                   value_range=RAW_RANGES.get(X.dtype))
 
 
 def _image_shape(X: np.ndarray, origin: str) -> tuple[tuple[int, ...] | None, str | None]:

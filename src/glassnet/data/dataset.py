@@ -84,6 +84,11 @@ class Dataset:
         return text
 
 
+def row_sources(name: str, n: int) -> list[str]:
+    """Where each row of an array file came from: ``name[i]``, the row index in the file."""
+    return [f"{name}[{i}]" for i in range(n)]
+
+
 def clean_labels(y, origin: str) -> np.ndarray:
     """Labels as a 1-D int64 or str array; floats must be whole numbers."""
     y = np.asarray(y)
