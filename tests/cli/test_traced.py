@@ -99,3 +99,56 @@ def test_predict_reports_skipped_entries_like_train(trained):
         (data / "8" / "readme.md").unlink()
     assert result.returncode == 0, result.stderr
     assert "note: Ignored 1 non-image entry: readme.md." in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
+def test_explain_names_its_file_in_every_format(trained, fmt):
+    data, model, _ = trained
+    image = data / "8" / "mislabeled-a-0.png"
+    result = glassnet("explain", model, image, "--format", fmt)
+    assert result.returncode == 0, result.stderr
+    assert str(image) in result.stdout
+    if fmt == "json":
+        assert json.loads(result.stdout)["source"] == str(image)
+
+
+def test_explain_names_the_row_of_an_array_file(trained, tmp_path):
+    import numpy as np
+
+    _, model, _ = trained
+    np.save(tmp_path / "rows.npy", np.zeros((4, 8, 8), np.float32))
+    result = glassnet("explain", model, tmp_path / "rows.npy", "--row", "3", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["source"] == f"{tmp_path / 'rows.npy'}[3]"
+
+
+def test_the_zero_init_warning_names_the_layer(tmp_path):
+    result = glassnet("train", "builtin:digits", "--out", tmp_path / "z", "--hidden", "8",
+                      "--init", "zeros", "--epochs", "1", "-q")
+    assert result.returncode == 0, result.stderr
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == ["warning: Hidden layer Dense 64 → 8, sigmoid starts with 8 identical units "
+                        "(every weight vector w_j the same, all zero): each computes the same z, "
+                        "gets the same gradient and stays identical. Use init='glorot_uniform' or "
+                        "give the units different weights."]
+
+
+def test_report_names_the_files_of_mistakes_and_examples(trained, tmp_path):
+    import re
+
+    data, model, _ = trained
+    out = tmp_path / "report.html"
+    result = glassnet("report", model, data, "--out", out, "--examples", "2")
+    assert result.returncode == 0, result.stderr
+    assert "note: Ignored 1 non-image entry: notes.txt." in result.stderr
+    html = out.read_text()
+    mistakes = html[html.index('id="mistakes"'):html.index('id="explained"')]
+    for name, digit in MISLABELED.items():  # each in the gallery, captioned path, true → predicted
+        folder = name.split("/")[0]
+        assert f"<figcaption><code>{name}</code><br>{folder} → {digit}, p = " in mistakes
+    suspects = mistakes[mistakes.index("Likely mislabeled"):mistakes.index("The mistakes")]
+    assert "8/mislabeled-a-0.png" in suspects  # p ≈ 0.97 in this run
+    summaries = re.findall(r"<summary>(.*?)</summary>", html)
+    assert len(summaries) == 2
+    assert all(re.match(r"<code>\d/[\w-]+\.(png|jpg)</code>: true ", s) for s in summaries)
+    assert html.count('<p class="gn-source">Input: <code>') == 2

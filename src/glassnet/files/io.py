@@ -183,7 +183,9 @@ def load_checkpoint(path) -> Checkpoint:
     """Read and validate a checkpoint written by ``save_checkpoint``."""
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"No checkpoint {path} to resume from; train without --resume.")
+        raise ModelFileError(f"No checkpoint {path} to resume from (a finished run removes its "
+                             "checkpoint unless trained with --keep-checkpoint); train without "
+                             "--resume.")
     header, metadata, tensors = read_file(path)
     if CHECKPOINT_KEY not in metadata:
         raise invalid(path, "it is a model file, not a training checkpoint")

@@ -161,7 +161,9 @@ def _ml(node) -> str:
         return "<mrow>" + "".join(_ml(n) for n in payload) + "</mrow>"
     if kind == "under":
         base, label = payload
-        return f'<munder>{_ml(base)}<mtext class="gn-under">{escape(label)}</mtext></munder>'
+        brace = '<mo stretchy="true">\u23df</mo>'  # ⏟ BOTTOM CURLY BRACKET, as wide as the base
+        return (f'<munder><munder accentunder="true">{_ml(base)}{brace}</munder>'
+                f'<mtext class="gn-under">{escape(label)}</mtext></munder>')
     tag = {"sub": "msub", "sup": "msup", "subsup": "msubsup"}[kind]
     return f"<{tag}>" + "".join(_ml(n) for n in payload) + f"</{tag}>"
 
