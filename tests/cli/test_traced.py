@@ -32,6 +32,7 @@ def test_mixed_folder_trains_gray_and_says_so_even_when_quiet(trained):
     assert "--color" in result.stderr
     assert "note: Ignored 1 non-image entry: notes.txt." in result.stderr
     assert gn.load(model).input_shape == (8, 8)  # 64 gray inputs, not 192
+    assert "sync_every" not in gn.load(model).meta["training"]["settings"]  # no Dask here
 
 
 def test_a_finished_run_leaves_no_checkpoint(trained):

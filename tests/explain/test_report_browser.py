@@ -116,10 +116,9 @@ def test_the_underbrace_is_drawn(report_path, browser_page):
     page.set_viewport_size(LAPTOP)
     page.goto(report_path.as_uri(), wait_until="load")
     page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
-    braces = page.evaluate("""() => Array.from(document.querySelectorAll('munder > munder > mo'))
-        .filter(m => m.textContent === '\\u23df').map(m => {
-          const base = m.previousElementSibling.getBoundingClientRect();
-          return [m.getBoundingClientRect().width, base.width]; })""")
+    braces = page.evaluate("""() => Array.from(document.querySelectorAll('.gn-trace .gn-brace'))
+        .map(e => [parseFloat(getComputedStyle(e).borderBottomWidth),
+                   e.getBoundingClientRect().width, e.firstElementChild.getBoundingClientRect().width])""")
     assert braces, "no underbrace in the page"
-    for brace, base in braces:
-        assert brace > 0.5 * base  # stretched under what it labels, not a dot
+    for line, width, base in braces:
+        assert line >= 1 and width >= base > 0  # a visible line as wide as what it labels

@@ -48,6 +48,8 @@ TRACE_CSS = """
 .gn-trace .gn-tag { flex: none; min-width: 4.5em; font-size: .85em; color: #57606a; }
 .gn-trace .gn-eq math { display: block; text-align: left; font-size: 1.08em; margin: .25em 0; }
 .gn-trace math .gn-under { font-size: .72em; color: #57606a; }
+.gn-trace math .gn-brace { border: 1.5px solid #57606a; border-top: 0; padding: 0 .2em .2em;
+  border-radius: 0 0 .7em .7em; }
 .gn-trace .gn-maps { display: flex; flex-wrap: wrap; gap: 1.4em; align-items: flex-start; margin: .5em 0; }
 .gn-trace figure { margin: 0; text-align: center; }
 .gn-trace figcaption { font-size: .85em; color: #57606a; margin-top: .25em; }
