@@ -211,3 +211,43 @@ def test_a_bug_is_exit_1_with_one_line(monkeypatch, capsys):
     assert cli.run(["info", "m.safetensors"]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert lines == ["error: internal error: RuntimeError: boom (run with --debug for the traceback)"]
+
+
+@pytest.mark.parametrize("args", [("evaluate", "{model}", "builtin:digits"),
+                                  ("evaluate", "{model}", "builtin:digits", "--json"),
+                                  ("info", "{model}"), ("--help",), ()])
+def test_a_closed_pipe_ends_quietly_with_141(model_path, args):
+    """The reader of stdout is already gone (as after `| head -1`): 128 + SIGPIPE, no message."""
+    import os
+    import subprocess
+    import sys
+
+    from cli_run import ENV
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "glassnet",
+                                 *[a.format(model=model_path) for a in args]],
+                                stdout=write_end, stderr=subprocess.PIPE, text=True, env=ENV,
+                                timeout=120)
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141, result.stderr
+    assert result.stderr == ""
+
+
+def test_piped_into_head_the_status_is_0_or_141_and_stderr_stays_empty(model_path, tmp_path):
+    import subprocess
+
+    from cli_run import ENV
+
+    script = (f'python -m glassnet evaluate {model_path} builtin:digits 2>{tmp_path}/err | head -1;'
+              ' echo "status ${PIPESTATUS[0]}"')
+    env = {**ENV, "PATH": f"{__import__('sys').executable.rsplit('/', 1)[0]}:{ENV['PATH']}"}
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                            timeout=120)
+    first, status = result.stdout.splitlines()
+    assert first == "builtin:digits: 1,797 samples"
+    assert status in ("status 0", "status 141")  # 0 when all fitted in the pipe before head left
+    assert (tmp_path / "err").read_text() == ""

@@ -134,3 +134,12 @@ def test_numeric_column_names_with_a_label_header(tmp_path):
     path.write_text("0,1,label\n5,6,cat\n7,8,dog\n")
     data = load(path)
     assert data.classes == ["cat", "dog"] and data.X.tolist() == [[5, 6], [7, 8]]
+
+
+def test_array_rows_name_their_row_index(tmp_path):
+    np.savez(tmp_path / "rows.npz", X=np.arange(12.0).reshape(4, 3), y=[0, 1, 0, 1])
+    (tmp_path / "rows.csv").write_text("a,b,label\n1,2,0\n3,4,1\n5,6,1\n")
+    assert load(tmp_path / "rows.npz").sources == [f"rows.npz[{i}]" for i in range(4)]
+    csv_set = load(tmp_path / "rows.csv")
+    assert csv_set.sources == ["rows.csv[0]", "rows.csv[1]", "rows.csv[2]"]
+    assert csv_set.subset([2]).sources == ["rows.csv[2]"]

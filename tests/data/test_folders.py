@@ -54,6 +54,32 @@ def test_one_colour_image_makes_the_set_rgb(tmp_path):
     assert gray.channels == "L" and gray.X.shape == (2, 12)
 
 
+def test_mixed_folders_follow_the_majority_with_a_notice(tmp_path):
+    make_folder(tmp_path, {"a": 3, "b": 3})
+    write_png(tmp_path / "b" / "009.png", (200, 10, 10), mode="RGB")
+    write_png(tmp_path / "b" / "010.png", (40, 40, 40), mode="RGB")  # colour file, gray content
+    data = load(tmp_path)
+    assert data.channels == "L" and data.X.shape == (8, 12)
+    assert data.notices == ["Converted 2 colour images to grayscale to match the other 6; pass "
+                            "color=True (--color) to keep colour."]
+    gray_of_red = Image.new("RGB", (1, 1), (200, 10, 10)).convert("L").getpixel((0, 0))
+    assert data.X[data.sources.index("b/009.png"), 0] == gray_of_red  # Pillow's luma, as predict
+    kept = load(tmp_path, color=True)
+    assert kept.channels == "RGB" and kept.notices == []
+
+
+def test_mostly_colour_folders_stay_colour_and_say_which_were_gray(tmp_path):
+    for name in ("a", "b"):
+        for i in range(3):
+            write_png(tmp_path / name / f"{i}.png", (10 * i, 0, 99), mode="RGB")
+    write_png(tmp_path / "a" / "gray.png", 7)
+    data = load(tmp_path)
+    assert data.channels == "RGB"
+    assert data.notices == ["Converted 1 grayscale image to colour to match the other 6; pass "
+                            "grayscale=True (--grayscale) to make every image gray."]
+    assert load(tmp_path, grayscale=True).channels == "L"
+
+
 def test_non_image_files_are_ignored_and_counted(tmp_path):
     root = make_folder(tmp_path, {"a": 1, "b": 1})
     (root / "a" / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
@@ -151,7 +177,8 @@ def test_process_pool_gives_the_same_rows(tmp_path, monkeypatch):
     with pytest.raises(DataError, match=r"Cannot read image .*b/005\.png"):
         load(root, workers=2)
     write_png(root / "b" / "005.png", (9, 9, 9), mode="RGB")   # colour → the set widens
-    assert load(root, workers=2).channels == "RGB"
+    assert load(root, workers=2, color=True).channels == "RGB"
+    assert load(root, workers=2).channels == "L"   # … unless most images are gray
     write_png(root / "b" / "005.png", 0, size=(2, 2))
     with pytest.raises(DataError, match=r"b/005\.png is 2×2 \(h×w\) but 69 of 70 images"):
         load(root, workers=2)

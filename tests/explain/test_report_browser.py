@@ -95,3 +95,30 @@ def test_report_in_chromium(report_path, browser_page):
     assert facts["overflowingTables"] == 0
     assert facts["headings"] == ["The model", "Training", "Evaluation", "What the network learned",
                                  "Mistakes", "Predictions explained"]
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_no_sideways_scroll_on_a_phone_or_a_laptop(report_path, browser_page, width):
+    """Every example opened: nothing may make the page itself scroll sideways (wide tables
+    and equations scroll inside their own boxes)."""
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(report_path.as_uri(), wait_until="load")
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    scroll_width, inner_width = page.evaluate(
+        "() => [document.scrollingElement.scrollWidth, window.innerWidth]")
+    assert inner_width == width
+    assert scroll_width <= inner_width, f"the page scrolls sideways at {width} px"
+
+
+def test_the_underbrace_is_drawn(report_path, browser_page):
+    page = browser_page
+    page.set_viewport_size(LAPTOP)
+    page.goto(report_path.as_uri(), wait_until="load")
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => d.open = true)")
+    braces = page.evaluate("""() => Array.from(document.querySelectorAll('.gn-trace .gn-brace'))
+        .map(e => [parseFloat(getComputedStyle(e).borderBottomWidth),
+                   e.getBoundingClientRect().width, e.firstElementChild.getBoundingClientRect().width])""")
+    assert braces, "no underbrace in the page"
+    for line, width, base in braces:
+        assert line >= 1 and width >= base > 0  # a visible line as wide as what it labels

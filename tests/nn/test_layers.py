@@ -98,7 +98,8 @@ def test_zero_init_hidden_units_stay_identical_and_fit_warns(digits_split):
     # every weight starts at zero: all hidden units compute the same z and receive the same gradient
     model = gn.Sequential([Flatten(input_shape=(64,)), Dense(8, "sigmoid", init="zeros"),
                            Dense(10, "softmax", init="zeros")])
-    with pytest.warns(gn.GlassnetWarning, match="starts from zero weights"):
+    with pytest.warns(gn.GlassnetWarning, match=r"Dense 64 → 8, sigmoid starts with 8 identical "
+                                                 r"units \(every weight vector w_j the same, all zero\)"):
         model.fit(Xtr, ytr, epochs=3, batch_size=32, optimizer=gn.SGD(lr=0.5), seed=0, verbose=0)
     W = model.layers[1].params["W"]
     assert np.abs(W).max() > 0  # it learned something…
@@ -108,6 +109,21 @@ def test_zero_init_hidden_units_stay_identical_and_fit_warns(digits_split):
     random_start = gn.Sequential([Flatten(input_shape=(64,)), Dense(8, "sigmoid"), Dense(10, "softmax")])
     random_start.fit(Xtr, ytr, epochs=3, batch_size=32, optimizer=gn.SGD(lr=0.5), seed=0, verbose=0)
     assert not np.allclose(random_start.layers[1].params["W"], random_start.layers[1].params["W"][:, :1])
+
+
+def test_equal_nonzero_weights_warn_too_and_random_ones_do_not(digits_split, recwarn):
+    Xtr, _, ytr, _ = digits_split
+    model = gn.Sequential([Flatten(input_shape=(64,)), Dense(16, "tanh"), Dense(10, "softmax")])
+    model.fit(Xtr[:64], ytr[:64], epochs=1, seed=0, verbose=0)
+    assert not [w for w in recwarn if issubclass(w.category, gn.GlassnetWarning)]
+    weights = {k: v.copy() for k, v in model.get_weights().items()}
+    W_key = next(k for k in weights if k.endswith("W") and weights[k].shape == (64, 16))
+    weights[W_key] = np.full((64, 16), 0.05, np.float32)  # equal, not zero
+    weights[W_key[:-1] + "b"] = np.zeros(16, np.float32)
+    model.set_weights(weights)
+    with pytest.warns(gn.GlassnetWarning, match=r"Dense 64 → 16, tanh starts with 16 identical "
+                                                 r"units .*all equal"):
+        model.fit(Xtr[:64], ytr[:64], epochs=1, seed=0, verbose=0)
 
 
 def test_dropout_is_inverted_and_only_active_in_training(rng):

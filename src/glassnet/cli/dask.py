@@ -79,6 +79,7 @@ def load_data(settings: dict, skip_bad: bool):
     plain_folder = not spec.startswith("builtin:") and path.is_dir() and not folder_has_idx(path)
     if plain_folder and settings.get("label_column") is None:
         return load_lazy(path, size=settings.get("size"), grayscale=settings.get("grayscale", False),
+                         color=settings.get("color", False),
                          skip_bad=skip_bad)
     return to_dask(load(spec, size=settings.get("size"), grayscale=settings.get("grayscale", False),
                         skip_bad=skip_bad, label_column=settings.get("label_column")))

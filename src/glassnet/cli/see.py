@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from glassnet.cli.show import stdout
+from glassnet.cli.show import show_notices, stdout
 from glassnet.errors import DataError
 from glassnet.explain.trace import FORMATS
 from glassnet.files import io
@@ -52,7 +52,7 @@ def explain_command(model, image, fmt, out, label, target, row):
                         f"(rows 0..{len(X) - 1}).")
     if label is not None:
         label = align_labels([label], network.classes_, origin="--label")[0]
-    trace = explain(network, X[row], label=label, target=target)
+    trace = explain(network, X[row], label=label, target=target, source=names[row])
     if out is None:
         _print(trace, fmt)
         return
@@ -105,6 +105,7 @@ def report_command(model, data, out, examples, title):
 
     network = io.load(model)
     dataset = load_for_model(data, network)
+    show_notices(dataset.notices)
     path = write_report(network, dataset, out, title=title, n_examples=examples,
                         data_name=f"{data} ({dataset.describe()})", model_name=Path(model).name)
     click.echo(f"Report written to {path}")

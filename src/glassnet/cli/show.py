@@ -15,8 +15,17 @@ from glassnet.nn.model import network_text
 EXIT_INTERRUPTED = 130
 
 
+class PipeConsole(Console):
+    """A rich Console that lets a closed pipe (``glassnet … | head -1``) reach the command
+    line's handler as BrokenPipeError, instead of rich's own ``SystemExit(1)``."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 def stdout() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    return PipeConsole(highlight=False, soft_wrap=True)
 
 
 def stderr() -> Console:
@@ -26,6 +35,13 @@ def stderr() -> Console:
 def note(message: str):
     """One plain line on stderr (not rich markup: paths may hold brackets; never wrapped)."""
     print(message, file=sys.stderr, flush=True)
+
+
+def show_notices(notices):
+    """Every command's notices (ignored files, converted images, …) the same way: one
+    ``note: …`` line each on stderr — printed even with --quiet, which silences progress only."""
+    for line in notices:
+        note(f"note: {line}")
 
 
 def print_json(data):
@@ -70,6 +86,22 @@ def show_evaluation(console: Console, report: dict, source: str):
                   f"    macro F1  {report['macro_f1']:.4f}")
     console.print(per_class_table(report))
     console.print(confusion_table(report))
+    if report.get("mistakes"):
+        console.print(mistakes_table(report["mistakes"]))
+
+
+def mistakes_table(mistakes: list[dict], limit: int = 10) -> Table:
+    """The most confident mistakes with their files: the first ones to look at."""
+    shown = f"; the {limit} most confident" if len(mistakes) > limit else ""
+    table = Table(title=f"Mistakes: {len(mistakes):,}{shown} (all of them: --mistakes FILE.csv)",
+                  box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for column, justify in (("source", "left"), ("true", "right"), ("predicted", "right"),
+                            ("p", "right")):
+        table.add_column(column, justify=justify)
+    for m in mistakes[:limit]:
+        table.add_row(Text(str(m["source"])), Text(str(m["true"])), Text(str(m["predicted"])),
+                      f"{m['probability']:.3f}")
+    return table
 
 
 # ---- training ----------------------------------------------------------------------------------

@@ -13,10 +13,11 @@ import numpy as np
 from click.core import ParameterSource
 
 from glassnet.cli.dask import connect, dask_options
-from glassnet.cli.show import EXIT_INTERRUPTED, note, stdout, training_summary
+from glassnet.cli.show import EXIT_INTERRUPTED, note, show_notices, stdout, training_summary
 from glassnet.cli.types import FRACTION, HIDDEN, NON_NEGATIVE, POSITIVE, SIZE
 from glassnet.errors import ConfigError, DivergedError, ModelFileError, TrainingInterrupted
 from glassnet.files import io
+from glassnet.files.checkpoints import discard_checkpoint
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.initializers import INITIALIZERS
 from glassnet.train.optimizers import get_optimizer
@@ -24,7 +25,7 @@ from glassnet.train.optimizers import get_optimizer
 DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "adam": 0.001}
 # Settings a resumed run must keep (they shape the network, the data or the exact path of
 # the run); the others may change on --resume.
-FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale",
+FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale", "color",
                    "standardize", "validation_split", "seed", "label_column")
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "l2", "patience")
 CLI_FIX = "Choose another --out, or add --force to replace it."
@@ -50,7 +51,10 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
 @click.option("--l2", type=NON_NEGATIVE, default=0.0, show_default=True,
               help="L2 penalty λ on the weights.")
 @click.option("--size", type=SIZE, default=None, help="Resize images to HEIGHTxWIDTH, e.g. 28x28.")
-@click.option("--grayscale", is_flag=True, help="Convert images to one gray channel.")
+@click.option("--grayscale", is_flag=True, help="Convert every image to one gray channel.")
+@click.option("--color", "--colour", "color", is_flag=True,
+              help="Keep colour: a folder with any colour image trains on RGB [default: the "
+                   "channels most images have].")
 @click.option("--standardize", is_flag=True,
               help="Scale each feature to mean 0, std 1 (default: divide by the raw maximum).")
 @click.option("--validation-split", type=FRACTION, default=0.1, show_default=True,
@@ -65,10 +69,13 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
               help="Continue the interrupted run saved in MODEL.ckpt.safetensors.")
 @click.option("--force", is_flag=True,
               help="Replace MODEL even if it holds another architecture; discard an unfinished checkpoint.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress output.")
+@click.option("--keep-checkpoint", is_flag=True,
+              help="Keep MODEL.ckpt.safetensors after a successful run (it is removed by default).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress output (notices and warnings still print).")
 @dask_options
 @click.pass_context
-def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_local, **options):
+def train(ctx, data, out, quiet, resume, force, skip_bad, keep_checkpoint, dask_scheduler,
+          dask_local, **options):
     """Train a network on DATA and save it to MODEL.
 
     \b
@@ -80,7 +87,11 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_l
 
     A checkpoint (MODEL.ckpt.safetensors) is saved after every epoch. Ctrl-C finishes the
     current batch, saves it and prints the command that resumes; the resumed run ends with
-    the same weights as an uninterrupted one.
+    the same weights as an uninterrupted one. A run that finishes removes its checkpoint
+    (--keep-checkpoint keeps it); an interrupted or failed one keeps it.
+
+    A folder of mostly gray images with a few colour ones trains on gray (and the reverse
+    on colour), converting the few and saying how many; --color or --grayscale decide.
     """
     if Path(out).is_dir():
         raise ConfigError(f"--out {out} is a folder; name the model file, e.g. {Path(out) / 'model.safetensors'}.")
@@ -88,8 +99,12 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_l
     if not out.parent.is_dir():
         raise ConfigError(f"--out {out}: the folder {out.parent} does not exist. Create it first "
                           "or choose another path.")
+    if options["color"] and options["grayscale"]:
+        raise ConfigError("--color and --grayscale exclude each other: pass one of them.")
     checkpoint = io.checkpoint_path(out)
     settings = {"data": data, **options}
+    if not (dask_scheduler or dask_local):
+        settings.pop("sync_every", None)  # a setting of Dask runs only
     saved = None
     if resume:
         saved = io.load_checkpoint(checkpoint)
@@ -102,9 +117,8 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_l
         dataset, model, train_set, val_set = _prepare(settings, saved, skip_bad, client)
         if not force:
             io.check_overwrite(out, model, CLI_FIX)
+        show_notices(dataset.notices)
         if not quiet:
-            for line in dataset.notices:
-                note(f"note: {line}")
             note(f"data: {dataset.describe()}")
         started = time.perf_counter()
         history = _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client)
@@ -113,6 +127,8 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, dask_scheduler, dask_l
     if not force:
         io.check_overwrite(out, model, CLI_FIX)  # again: the file may have changed meanwhile
     io.save(model, out)
+    if not keep_checkpoint:
+        discard_checkpoint(checkpoint)
     if quiet:
         print(f"saved {out}")
     else:
@@ -134,10 +150,10 @@ def _resume_settings(ctx, given: dict, saved: dict, quiet: bool) -> dict:
                 "without --resume (add --force to discard the checkpoint)."
             )
         settings[key] = given[key]
-        if key != "epochs" and not quiet:
+        if key != "epochs":
             note(f"note: {flag} {_show(given[key])} replaces the checkpoint's {_show(saved.get(key))}; "
                  "the run will differ from an uninterrupted one.")
-    if given["data"] != saved.get("data") and not quiet:
+    if given["data"] != saved.get("data"):
         note(f"note: the checkpoint was trained on {saved.get('data')}; continuing on {given['data']}.")
     settings["data"] = given["data"]
     return settings
@@ -193,7 +209,8 @@ def _prepare(settings, saved, skip_bad, client=None):
         dataset = load_data(settings, skip_bad)
     else:
         dataset = load(settings["data"], size=settings["size"], grayscale=settings["grayscale"],
-                       skip_bad=skip_bad, label_column=settings["label_column"])
+                       color=settings.get("color", False), skip_bad=skip_bad,
+                       label_column=settings["label_column"])
     if settings["validation_split"] and client is not None:
         train_set, val_set = dataset.split(settings["validation_split"], seed=settings["seed"])
     elif settings["validation_split"]:
@@ -224,10 +241,11 @@ def _split_by_rows(dataset, fraction, seed):
     no pixels (a memory-mapped X stays on disk); rows are gathered a batch at a time."""
     from dataclasses import replace
 
+    from glassnet.data.dataset import take_sources
     from glassnet.nn.batches import RowView
 
     def part(rows):
-        sources = None if dataset.sources is None else [dataset.sources[i] for i in rows]
+        sources = take_sources(dataset.sources, rows)
         return replace(dataset, X=RowView(dataset.X, rows), y=dataset.y[rows], sources=sources,
                        notices=[], skipped=[])
 

@@ -7,7 +7,7 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from glassnet.cli.show import info_table, print_json, show_evaluation, stdout
+from glassnet.cli.show import info_table, note, print_json, show_evaluation, show_notices, stdout
 from glassnet.files import io
 
 
@@ -15,22 +15,31 @@ from glassnet.files import io
 @click.argument("model", metavar="MODEL")
 @click.argument("data")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def evaluate(model, data, as_json):
+@click.option("--mistakes", "mistakes_csv", default=None, metavar="FILE.csv",
+              help="Write every misclassified input (source, true, predicted, probability) to FILE.csv.")
+def evaluate(model, data, as_json, mistakes_csv):
     """Accuracy, per-class precision/recall/F1, confusion matrix and log-loss of MODEL on DATA.
 
     \b
     Examples:
       glassnet evaluate digits.safetensors builtin:digits
       glassnet evaluate pets.safetensors photos-test/ --json
+      glassnet evaluate pets.safetensors photos-test/ --mistakes mistakes.csv
 
-    Images are resized and converted as the model was trained.
+    Images are resized and converted as the model was trained. Every mistake names its
+    input (the file under DATA, or file[row] for arrays), most confident first: a confident
+    mistake is often a wrong label.
     """
     from glassnet.train.evaluate import evaluate as evaluate_model
     from glassnet.train.evaluate import load_for_model
 
     network = io.load(model)
     dataset = load_for_model(data, network)
-    report = evaluate_model(network, dataset.X, dataset.y)
+    show_notices(dataset.notices)
+    report = evaluate_model(network, dataset.X, dataset.y, sources=dataset.sources)
+    if mistakes_csv is not None:
+        path = io.save_mistakes(report["mistakes"], mistakes_csv)
+        note(f"{len(report['mistakes']):,} mistakes written to {path}")
     if as_json:
         print_json({"model": str(model), "data": data, **report})
     else:
@@ -56,7 +65,9 @@ def predict(model, inputs, as_json):
     from glassnet.train.evaluate import predictions, read_inputs
 
     network = io.load(model)
-    names, X = read_inputs(inputs, network)
+    notices = []
+    names, X = read_inputs(inputs, network, notices)
+    show_notices(notices)
     results = predictions(network, names, X)
     if as_json:
         print_json(results)

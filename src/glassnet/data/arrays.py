@@ -18,7 +18,14 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.data.dataset import RAW_DTYPES, Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import (
+    RAW_DTYPES,
+    Dataset,
+    check_finite,
+    classes_of,
+    clean_labels,
+    row_sources,
+)
 from glassnet.data.memory import check_fits, in_memory_notice
 from glassnet.errors import DataError
 
@@ -115,7 +122,8 @@ def dataset_from_arrays(X, y, origin: str) -> Dataset:
         rows = rows.astype(np.float32)
     check_finite(rows, origin)
     return Dataset(X=rows, y=y, classes=classes_of(y, origin), image_shape=image_shape,
-                   channels=channels, value_range=RAW_RANGES.get(X.dtype))
+                   channels=channels, sources=row_sources(Path(origin).name, len(rows)),
+                   value_range=RAW_RANGES.get(X.dtype))
 
 
 def _image_shape(X: np.ndarray, origin: str) -> tuple[tuple[int, ...] | None, str | None]:

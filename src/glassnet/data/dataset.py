@@ -7,6 +7,7 @@ digits); scaling them is preprocessing (``Preprocessor``), fitted and stored wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -42,7 +43,7 @@ class Dataset:
     classes: list[str]
     image_shape: tuple[int, ...] | None = None
     channels: str | None = None
-    sources: list[str] | None = None
+    sources: Sequence[str] | None = None  # a list, or RowSources for array files
     value_range: float | None = None
     notices: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
@@ -65,7 +66,7 @@ class Dataset:
     def subset(self, rows) -> Dataset:
         """The rows ``rows`` (indices or a boolean mask) as a new Dataset (X copied)."""
         rows = np.flatnonzero(rows) if np.asarray(rows).dtype == bool else np.asarray(rows)
-        sources = None if self.sources is None else [self.sources[i] for i in rows]
+        sources = take_sources(self.sources, rows)
         return replace(self, X=self.X[rows], y=self.y[rows], sources=sources,
                        notices=list(self.notices), skipped=list(self.skipped))
 
@@ -93,6 +94,49 @@ class Dataset:
         if self.value_range is not None:
             text += f", raw 0..{self.value_range:g}"
         return text
+
+
+class RowSources(Sequence):
+    """Where each row of an array file came from: ``name[i]``, its row index in the file.
+
+    Lazy: the names are made when asked for, so two million rows cost one index array, not two
+    million strings (the memory promise of docs/benchmarks.md)."""
+
+    def __init__(self, name: str, rows):
+        self.name = name
+        self.rows = np.arange(rows) if isinstance(rows, int) else np.asarray(rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return RowSources(self.name, self.rows[i])
+        return f"{self.name}[{self.rows[i]}]"
+
+    def __eq__(self, other):
+        if isinstance(other, RowSources):
+            return self.name == other.name and np.array_equal(self.rows, other.rows)
+        return isinstance(other, (list, tuple)) and list(self) == list(other)
+
+    __hash__ = None
+
+    def take(self, rows) -> RowSources:
+        return RowSources(self.name, self.rows[np.asarray(rows)])
+
+
+def row_sources(name: str, n: int) -> RowSources:
+    """The sources of an array file's n rows (``RowSources``)."""
+    return RowSources(name, n)
+
+
+def take_sources(sources, rows):
+    """``sources`` of the rows ``rows`` (indices), keeping lazy sources lazy."""
+    if sources is None:
+        return None
+    if isinstance(sources, RowSources):
+        return sources.take(rows)
+    return [sources[i] for i in rows]
 
 
 def clean_labels(y, origin: str) -> np.ndarray:

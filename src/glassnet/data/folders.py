@@ -19,7 +19,7 @@ import numpy as np
 
 from glassnet.data.dataset import Dataset, classes_of
 from glassnet.data.decode import decode_files
-from glassnet.data.images import IMAGE_SUFFIXES
+from glassnet.data.images import IMAGE_SUFFIXES, BadImage, natural_format, opened
 from glassnet.errors import DataError
 
 LAYOUT = "Expected DATA/<class name>/<image file>, e.g. DATA/cats/001.png"
@@ -37,12 +37,20 @@ class Layout:
     empty: list[str] = field(default_factory=list)
 
 
-def load_folder(root: str | Path, *, size=None, grayscale: bool = False,
+def load_folder(root: str | Path, *, size=None, grayscale: bool = False, color: bool = False,
                 skip_bad: bool = False, workers: int | None = None) -> Dataset:
-    """Decode every image under ``root``'s class folders into a Dataset."""
+    """Decode every image under ``root``'s class folders into a Dataset.
+
+    Channels follow the majority: mostly gray images with a few colour ones give a gray
+    set (the few converted, with a notice), and the reverse a colour set. ``grayscale``
+    makes every image gray; ``color`` keeps colour whenever any image has it.
+    """
     layout = scan(Path(root))
     decoded = decode_files(layout.paths, layout.sources, size=size, grayscale=grayscale,
                            skip_bad=skip_bad, workers=workers)
+    mixed = None
+    if decoded.opts.fmt.channels == "RGB" and not (grayscale or color):
+        decoded, mixed = _follow_majority(layout, decoded, size, skip_bad, workers)
     keep = np.ones(len(layout.paths), dtype=bool)
     keep[[i for i, _ in decoded.bad]] = False
     y = np.asarray(layout.labels)[keep]
@@ -51,9 +59,43 @@ def load_folder(root: str | Path, *, size=None, grayscale: bool = False,
         X=decoded.X, y=y, classes=classes_of(y, f"Image folder {root}"),
         image_shape=opts.pixel_shape, channels=opts.fmt.channels,
         sources=[s for s, k in zip(layout.sources, keep) if k],
-        value_range=opts.fmt.value_range, notices=folder_notices(layout, decoded.bad),
+        value_range=opts.fmt.value_range,
+        notices=folder_notices(layout, decoded.bad) + ([mixed] if mixed else []),
         skipped=[(layout.paths[i], reason) for i, reason in decoded.bad],
         size=opts.shape if opts.resize else None)
+
+
+def _follow_majority(layout: Layout, decoded, size, skip_bad, workers):
+    """A colour set whose images are mostly gray is decoded again as gray: (decoded, notice).
+
+    A row is gray when its three channels are equal and its file is stored as gray (the
+    header says so), so a colour photo that happens to be gray still counts as colour.
+    """
+    bad = {i for i, _ in decoded.bad}
+    good = [i for i in range(len(layout.paths)) if i not in bad]
+    rgb = decoded.X.reshape(len(decoded.X), -1, 3)
+    equal = np.flatnonzero((rgb == rgb[:, :, :1]).all(axis=(1, 2)))
+    n_gray = sum(_stored_gray(layout.paths[good[r]]) for r in equal)
+    n_colour = len(good) - n_gray
+    if n_gray == 0:
+        return decoded, None
+    if n_colour >= n_gray:
+        return decoded, (f"Converted {n_gray:,} grayscale {_plural(n_gray, 'image', 'images')} "
+                         f"to colour to match the other {n_colour:,}; pass grayscale=True "
+                         f"(--grayscale) to make every image gray.")
+    decoded = decode_files(layout.paths, layout.sources, size=size, grayscale=True,
+                           skip_bad=skip_bad, workers=workers)
+    return decoded, (f"Converted {n_colour:,} colour {_plural(n_colour, 'image', 'images')} "
+                     f"to grayscale to match the other {n_gray:,}; pass color=True (--color) "
+                     f"to keep colour.")
+
+
+def _stored_gray(path: str) -> bool:
+    try:
+        with opened(path) as im:
+            return natural_format(im, path).channels == "L"
+    except BadImage:
+        return False
 
 
 def scan(root: Path) -> Layout:

@@ -47,9 +47,10 @@ from glassnet.errors import ConfigError, DataError
 CHUNK_ROWS = 1024
 
 
-def load_lazy(root, *, size=None, grayscale: bool = False, skip_bad: bool = False,
-              chunk_rows: int = CHUNK_ROWS) -> Dataset:
-    """An image folder (one subfolder per class) as a Dataset whose X is a lazy dask array."""
+def load_lazy(root, *, size=None, grayscale: bool = False, color: bool = False,
+              skip_bad: bool = False, chunk_rows: int = CHUNK_ROWS) -> Dataset:
+    """An image folder (one subfolder per class) as a Dataset whose X is a lazy dask array.
+    Channels follow the majority of the files' headers, as ``load`` does (``folders``)."""
     import dask
 
     root = Path(root)
@@ -63,7 +64,15 @@ def load_lazy(root, *, size=None, grayscale: bool = False, skip_bad: bool = Fals
     starts = range(0, len(paths), chunk_rows)
     probes = dask.compute(*[dask.delayed(probe_headers)(paths[s:s + chunk_rows], grayscale, skip_bad)
                             for s in starts])
-    bad = [(s + i, reason) for s, (_, _, chunk_bad) in zip(starts, probes) for i, reason in chunk_bad]
+    bad = [(s + i, reason) for s, (_, _, chunk_bad, _) in zip(starts, probes) for i, reason in chunk_bad]
+    n_gray = sum(p[3] for p in probes)
+    n_colour = len(paths) - len(bad) - n_gray
+    notices = []
+    if not (grayscale or color) and 0 < n_colour < n_gray:  # mostly gray: the few become gray
+        grayscale = True
+        notices.append(f"Converted {n_colour:,} colour {'image' if n_colour == 1 else 'images'} to "
+                       f"grayscale to match the other {n_gray:,}; pass color=True (--color) to "
+                       "keep colour.")
     opts = _options([p for p in probes if p[0] is not None], paths, layout.sources, size, grayscale)
     keep = np.ones(len(paths), dtype=bool)
     keep[[i for i, _ in bad]] = False
@@ -73,7 +82,7 @@ def load_lazy(root, *, size=None, grayscale: bool = False, skip_bad: bool = Fals
         X=_lazy_pixels(good, opts, chunk_rows), y=y, classes=classes_of(y, f"Image folder {root}"),
         image_shape=opts.pixel_shape, channels=opts.fmt.channels,
         sources=[s for s, k in zip(layout.sources, keep) if k], value_range=opts.fmt.value_range,
-        notices=folder_notices(layout, bad), skipped=[(paths[i], reason) for i, reason in bad],
+        notices=folder_notices(layout, bad) + notices, skipped=[(paths[i], reason) for i, reason in bad],
         size=opts.shape if opts.resize else None)
 
 
@@ -91,8 +100,9 @@ def _chunk_rows(chunk_rows) -> int:
 
 
 def probe_headers(paths: list[str], grayscale: bool, skip_bad: bool):
-    """On a worker: (widened format or None, Counter of upright (h, w), [(index, reason)])."""
-    fmt, sizes, bad = None, Counter(), []
+    """On a worker: (widened format or None, Counter of upright (h, w), [(index, reason)],
+    the number of files stored gray)."""
+    fmt, sizes, bad, n_gray = None, Counter(), [], 0
     for i, path in enumerate(paths):
         try:
             natural, h_w = header(path)
@@ -103,7 +113,8 @@ def probe_headers(paths: list[str], grayscale: bool, skip_bad: bool):
             continue
         fmt = widen(natural if fmt is None else fmt, natural, grayscale)
         sizes[h_w] += 1
-    return fmt, sizes, bad
+        n_gray += natural.channels == "L"
+    return fmt, sizes, bad, n_gray
 
 
 def header(path: str):
@@ -121,7 +132,7 @@ def _options(probes, paths, names, size, grayscale) -> DecodeOptions:
         raise DataError(f"None of the {len(paths)} image files could be read "
                         f"(first: {paths[0] if paths else '-'}). Check that they are images.")
     fmt = probes[0][0]
-    for other, _, _ in probes[1:]:
+    for other, *_ in probes[1:]:
         fmt = widen(fmt, other, grayscale)
     sizes = sum((p[1] for p in probes), Counter())
     if size is None and len(sizes) > 1:

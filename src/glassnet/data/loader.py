@@ -33,11 +33,13 @@ KINDS_TEXT = ("an image folder (one subfolder per class), a folder of IDX files,
               ".npy or .csv file, or " + " / ".join(f"builtin:{n}" for n in sorted(BUILTINS)))
 
 
-def load(spec: str | Path, *, size=None, grayscale: bool = False, skip_bad: bool = False,
-         label_column: str | int | None = None, workers: int | None = None) -> Dataset:
+def load(spec: str | Path, *, size=None, grayscale: bool = False, color: bool = False,
+         skip_bad: bool = False, label_column: str | int | None = None,
+         workers: int | None = None) -> Dataset:
     """Load DATA into a Dataset of raw float32 rows (see the table above).
 
     ``size=(h, w)`` resizes images (bilinear); ``grayscale`` converts them to one channel;
+    image folders otherwise follow the channels most of their images have, unless ``color``;
     ``skip_bad`` skips unreadable images (listed in ``Dataset.skipped``); ``label_column``
     picks the CSV label column; ``workers`` caps decoding processes (1 = no pool).
     """
@@ -53,8 +55,8 @@ def load(spec: str | Path, *, size=None, grayscale: bool = False, skip_bad: bool
             _refuse(spec, size=size, label_column=label_column)
             return load_idx(path)
         _refuse(spec, label_column=label_column)
-        return load_folder(path, size=size, grayscale=grayscale, skip_bad=skip_bad,
-                           workers=workers)
+        return load_folder(path, size=size, grayscale=grayscale, color=color,
+                           skip_bad=skip_bad, workers=workers)
     return _load_file(path, size, grayscale, label_column)
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels, row_sources
 from glassnet.errors import DataError
 
 LABEL_NAMES = ("label", "labels", "class", "target", "y")
@@ -39,7 +39,8 @@ def load_csv(path: Path, label_column: str | int | None = None) -> Dataset:
     X = _read_features(path, delimiter, header, features, names)
     y = _read_labels(path, delimiter, header, label, names)
     check_finite(X, str(path))
-    return Dataset(X=X, y=y, classes=classes_of(y, str(path)), notices=notices)
+    return Dataset(X=X, y=y, classes=classes_of(y, str(path)), notices=notices,
+                   sources=row_sources(path.name, len(X)))
 
 
 def _head(path: Path) -> tuple[list[list[str]], str]:

@@ -58,7 +58,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, client=None,
     ``validation_data`` may hold a dask array too. Returns the ``History``.
     """
     from glassnet.distributed.trainer import ClusterTrainer
-    from glassnet.train.fit import check_sample_weight, warn_zero_hidden
+    from glassnet.train.fit import check_sample_weight, warn_symmetric_hidden
     from glassnet.train.progress import reporters_for
 
     if device not in (None, "cpu") or model.device is not CPU:
@@ -74,9 +74,9 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, client=None,
     if sample_weight is not None:
         sample_weight = check_sample_weight(host_labels(sample_weight, n, "sample_weight"), n, model.dtype)
     seed = int(np.random.SeedSequence().entropy % 2**32) if seed is None else int(seed)
-    warn_zero_hidden(model)
     if not model.built:
         model.build((int(X.shape[1]),), np.random.default_rng([seed, 0]))
+    warn_symmetric_hidden(model)
     _check_width(model, X)
     shards = make_shards(client, model, X, target, sample_weight, slots)
     validation = _validation(client, model, validation_data, slots)

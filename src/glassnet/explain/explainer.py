@@ -41,7 +41,7 @@ SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 # ---- the computation --------------------------------------------------------------------------
 def explain(model, x, *, label=None, target=None, top_terms: int = 4, top_units: int = 3,
-            image_shape=None) -> Trace:
+            image_shape=None, source=None) -> Trace:
     """The forward pass of ``model`` on ONE raw sample ``x``, as a ``Trace``.
 
     Parameters
@@ -54,6 +54,8 @@ def explain(model, x, *, label=None, target=None, top_terms: int = 4, top_units:
     top_terms : how many terms w_ij·x_i of each weighted sum to write out.
     top_units : how many units of each hidden layer to write out (the most active).
     image_shape : the shape to draw x as; default: x's own shape, or the model's input shape.
+    source : what x is — its file ("cats/001.png"), "rows.npy[3]" or a row index — so every
+        rendering of the trace names the input it explains.
     """
     network = network_of(model)
     raw = np.asarray(x)
@@ -83,7 +85,8 @@ def explain(model, x, *, label=None, target=None, top_terms: int = 4, top_units:
     elif len(layers) == 1 and network.task == "multiclass":
         notes.append("This is multinomial logistic regression: one layer, p = softmax(Wᵀx + b).")
     return Trace(network=network_text(network), input=step, layers=layers, output=output,
-                 contributions=contributions, notes=notes)
+                 contributions=contributions, notes=notes,
+                 source=None if source is None else str(source))
 
 
 def _image_shape(network, raw, image_shape):

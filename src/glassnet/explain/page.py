@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from glassnet.explain.gallery import GALLERY_CSS
 from glassnet.explain.render.html import TRACE_CSS
 
 REPORT_CSS = """
@@ -26,9 +27,9 @@ nav.toc a:hover { background: var(--soft); }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: .7rem .9rem; background: var(--soft); }
 .card .value { font-size: 1.45rem; font-weight: 650; font-variant-numeric: tabular-nums; }
 .card .label { color: var(--muted); font-size: .85rem; text-transform: uppercase; letter-spacing: .04em; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: .3rem 1.2rem; margin: .5rem 0 1rem; }
+dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .3rem 1.2rem; margin: .5rem 0 1rem; }
 dl.facts dt { color: var(--muted); font-weight: 600; }
-dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+dl.facts dd { margin: 0; overflow-wrap: anywhere; min-width: 0; overflow-x: auto; }
 .table-wrap { overflow-x: auto; margin: .6rem 0 1rem; max-width: 100%; }
 table { border-collapse: collapse; font-size: .95rem; }
 th, td { padding: .35rem .8rem; border-bottom: 1px solid #eaeef2; text-align: left; vertical-align: top; }
@@ -71,7 +72,7 @@ def page(title: str, cards: list[tuple[str, str]], sections: list[tuple[str, str
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         '<meta name="color-scheme" content="light">\n'
         f"<title>{escape(title)}</title>\n"
-        f"<style>{REPORT_CSS}{TRACE_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f"<style>{REPORT_CSS}{TRACE_CSS}{GALLERY_CSS}</style>\n</head>\n<body>\n<main>\n"
         f'<header class="top"><h1>{escape(title)}</h1>'
         '<p class="subtitle">A glass-box neural network: its layers, its training, its results, '
         "and its predictions written out as equations.</p>"

@@ -130,7 +130,9 @@ def weight_images(model, max_units: int = MAX_TILES, image_shape=None) -> Figure
         _show_signed(ax, tiles[j])
         ax.set_title(labels[j], fontsize=8, pad=2)
     shown = f"all {n}" if n == W.shape[1] else f"the first {n} of {W.shape[1]}"
-    fig.suptitle(f"What each unit looks for: w_j of layer 1, {shown} units (red > 0, blue < 0)",
+    colour = len(shape) == 3 and shape[2] == 3
+    key = "gray = 0, colour: channels > 0" if colour else "red > 0, blue < 0"
+    fig.suptitle(f"What each unit looks for: w_j of layer 1, {shown} units ({key})",
                  fontsize=10, y=1 - 0.12 / fig.get_figheight(), va="top")
     return fig
 
@@ -249,7 +251,7 @@ def _draw_activation(ax, layer, z_used):
     ax.plot(grid, slope, "--", color=VALIDATION_COLOR, label="derivative")
     ax.axhline(0, color="#8c959f", lw=0.6)
     ax.axvline(0, color="#8c959f", lw=0.6)
-    ax.set_xlabel("margin m_j = z_j − log Σ_(k≠j) e^(z_k)" if softmax else "z")
+    ax.set_xlabel(r"margin $m_j = z_j - \log \sum_{k \neq j} e^{z_k}$" if softmax else "z")
     if layer.activation.name in ("relu", "leaky_relu", "identity"):
         ax.set_ylim(-0.5, max(2.0, min(high, 6.0)))
     ax.grid(alpha=0.25)

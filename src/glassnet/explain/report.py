@@ -24,15 +24,18 @@ import numpy as np
 from glassnet.errors import ConfigError
 from glassnet.explain import plots
 from glassnet.explain.explainer import explain
+from glassnet.explain.gallery import display_top, mistakes_gallery, sources_table
 from glassnet.explain.page import page
 from glassnet.explain.render.html import render_html
 from glassnet.explain.render.math import mathml, parse
 from glassnet.nn.layers import Dense
 from glassnet.nn.model import network_text
+from glassnet.train.evaluate import LIKELY_MISLABELED
 from glassnet.train.sequential import network_of
 
 MAX_ROWS_FOR_PICTURES = 2000  # the activation ranges are measured on at most this many rows
 FIGURE_DPI = 144  # drawn at 1.5× and shown at 96 dpi: sharp on high-density screens
+MAX_GALLERY = 48  # mistakes drawn as pictures; all of them are in evaluate's CSV
 
 def write_report(model, data, path, *, title: str | None = None, n_examples: int = 3,
                  data_name: str | None = None, model_name: str | None = None) -> Path:
@@ -57,17 +60,19 @@ def build_report(model, data, *, title=None, n_examples=3, data_name=None, model
     from glassnet.train.evaluate import align_labels, evaluate
 
     network = network_of(model)
-    X, y, name = _unpack(data, data_name)
+    X, y, name, sources = _unpack(data, data_name)
     y = align_labels(y, network.classes_)
-    metrics = evaluate(network, X, y)
+    metrics = evaluate(network, X, y, sources=sources)
     proba = network.predict_proba(X)
+    sources = sources if sources is not None else [f"row {i}" for i in range(len(y))]
     sections = [
         ("model", "The model", _model_section(network, model_name)),
         ("training", "Training", _training_section(network)),
         ("evaluation", "Evaluation", _evaluation_section(metrics, name)),
         ("learned", "What the network learned", _learned_section(network, X)),
-        ("mistakes", "Mistakes", _mistakes_section(network, X, y, proba)),
-        ("explained", "Predictions explained", _examples_section(network, X, y, proba, n_examples)),
+        ("mistakes", "Mistakes", _mistakes_section(network, X, metrics)),
+        ("explained", "Predictions explained",
+         _examples_section(network, X, y, proba, n_examples, sources)),
     ]
     heading = title or f"glassnet report{': ' + model_name if model_name else ''}"
     return page(heading, _summary(network, metrics, name), sections, _footer())
@@ -75,10 +80,10 @@ def build_report(model, data, *, title=None, n_examples=3, data_name=None, model
 def _unpack(data, data_name):
     if isinstance(data, (tuple, list)) and len(data) == 2:
         X, y = data
-        return np.asarray(X), np.asarray(y), data_name or f"{len(y):,} examples"
+        return np.asarray(X), np.asarray(y), data_name or f"{len(y):,} examples", None
     if hasattr(data, "X") and hasattr(data, "y"):
         describe = data.describe() if hasattr(data, "describe") else f"{len(data.y):,} examples"
-        return data.X, np.asarray(data.y), data_name or describe
+        return data.X, np.asarray(data.y), data_name or describe, getattr(data, "sources", None)
     raise ConfigError("write_report: data must be a glassnet Dataset or a tuple (X, y). "
                       f"Got {type(data).__name__} instead.")
 
@@ -196,20 +201,39 @@ def _learned_section(network, X) -> str:
         plots.activation_functions(network, X[:MAX_ROWS_FOR_PICTURES]), "activation functions",
         "Each Dense layer's activation f (solid) and its derivative (dashed). Shaded: where 98 % of "
         "the z values of these examples fall; bars: their histogram. Where the derivative is near 0 "
-        "(saturation) a unit learns slowly."))
+        "(saturation) a unit learns slowly." + _margin_note(network)))
     return "".join(parts)
 
-def _mistakes_section(network, X, y, proba) -> str:
-    try:
-        return figure_html(plots.misclassified(network, X, y, probabilities=proba), "misclassified examples",
-                           "Each wrong prediction: the true label → the predicted one, and the "
-                           "probability the network gave its prediction.")
-    except ConfigError as e:
-        predicted = network.classes_[np.argmax(proba, axis=1)]
-        return _note(f"{int(np.sum(predicted != y)):,} of {len(y):,} examples are misclassified. "
-                     f"{escape(str(e))}")
+def _margin_note(network) -> str:
+    if not any(isinstance(layer, Dense) and layer.activation.name == "softmax" for layer in network.layers):
+        return ""
+    return (" For softmax the axis is the margin " + _math("m_j = z_j − log Σ_(k≠j) e^(z_k)")
+            + ", so that " + _math("p_j = σ(m_j)") + ".")
 
-def _examples_section(network, X, y, proba, n_examples) -> str:
+def _mistakes_section(network, X, metrics) -> str:
+    """Every mistake named by its file: the confident ones first (often a wrong label), then
+    the gallery of pictures captioned with path, true → predicted and p."""
+    mistakes = metrics["mistakes"]
+    if not mistakes:
+        return _note(f"No misclassified examples among {metrics['n_samples']:,}.")
+    parts = [_note(f"{len(mistakes):,} of {metrics['n_samples']:,} examples are misclassified; "
+                   "the most confident mistakes first. <code>glassnet evaluate MODEL DATA "
+                   "--mistakes FILE.csv</code> lists them all.")]
+    suspects = metrics.likely_mislabeled()
+    parts.append(f"<h3>Likely mislabeled: {len(suspects):,}</h3>")
+    parts.append(_note(f"Mistakes the network makes with p ≥ {LIKELY_MISLABELED}: check these "
+                       "files' labels first.") + sources_table(suspects) if suspects else
+                 _note(f"No mistake is made with p ≥ {LIKELY_MISLABELED}."))
+    shape = network.image_shape
+    parts.append("<h3>The mistakes</h3>")
+    if shape is None or len(shape) < 2:
+        return "".join(parts) + sources_table(mistakes[:MAX_GALLERY])
+    parts.append(mistakes_gallery(mistakes, X, shape, display_top(network, X), MAX_GALLERY))
+    if len(mistakes) > MAX_GALLERY:
+        parts.append(_note(f"The first {MAX_GALLERY} of {len(mistakes):,} shown."))
+    return "".join(parts)
+
+def _examples_section(network, X, y, proba, n_examples, sources) -> str:
     rows = pick_examples(network, y, proba, n_examples)
     if not rows:
         return _note("No examples to explain.")
@@ -217,10 +241,10 @@ def _examples_section(network, X, y, proba, n_examples) -> str:
                    "the input unrolled into x, every layer's weighted sum z = Wᵀx + b written out "
                    "term by term, the activation, the probabilities and which pixels mattered.")]
     for n, i in enumerate(rows):
-        trace = explain(network, X[i], label=y[i])
+        trace = explain(network, X[i], label=y[i], source=sources[i])
         mark = "✓" if trace.output.correct else "✗"
-        summary = (f"Example {i}: true {escape(str(y[i]))}, predicted {escape(str(trace.output.predicted))} "
-                   f"(p = {trace.output.probability:.3f}) {mark}")
+        summary = (f"<code>{escape(str(sources[i]))}</code>: true {escape(str(y[i]))}, predicted "
+                   f"{escape(str(trace.output.predicted))} (p = {trace.output.probability:.3f}) {mark}")
         parts.append(f'<details{" open" if n == 0 else ""}><summary>{summary}</summary>'
                      f"{render_html(trace, include_style=False)}</details>")
     return "".join(parts)

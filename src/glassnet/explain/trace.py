@@ -123,6 +123,7 @@ class Trace:
     contributions: Contributions | None
     notes: list[str] = field(default_factory=list)
     version: int = 1
+    source: str | None = None  # the input explained: a file path, or file[row] / row i
 
     # ---- plain data --------------------------------------------------------------------
     def to_dict(self) -> dict:

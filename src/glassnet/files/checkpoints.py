@@ -1,5 +1,8 @@
 """Training runs that lose nothing: the Python API behind ``glassnet train`` and ``demo``.
 
+A checkpoint is for a run that did not finish: ``discard_checkpoint`` removes it once the
+finished model is saved (the CLI does so unless ``--keep-checkpoint``).
+
 * ``fit_with_checkpoints`` — ``model.fit`` plus a checkpoint after every epoch (optimizer
   state included, so a resumed run ends with bit-identical weights), Ctrl-C / SIGTERM
   handled as "finish this batch, save, raise ``TrainingInterrupted``", and a diverging loss
@@ -11,6 +14,7 @@ from __future__ import annotations
 import signal
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from glassnet.errors import TrainingInterrupted
 from glassnet.files.io import save_checkpoint
@@ -81,6 +85,19 @@ def fit_with_checkpoints(model, X, y, *, checkpoint, settings=None, resume=None,
     finally:
         run.saved_epochs = saver.saved
         _restore_handlers(run.signals)
+
+
+def discard_checkpoint(path) -> bool:
+    """Remove a finished run's checkpoint (call it after the model itself is saved).
+
+    Only a regular file is removed; returns whether one was. Any other kind of path
+    (a folder, a FIFO) is left alone.
+    """
+    path = Path(path)
+    if not path.is_file() or path.is_symlink():
+        return False
+    path.unlink()
+    return True
 
 
 def _install_stop_handlers(trainer) -> list:

@@ -24,6 +24,8 @@ Writes are atomic (``atomic``): a temporary file in the same folder, flush + fsy
 
 from __future__ import annotations
 
+import csv
+import io as text_io
 import json
 from pathlib import Path
 from typing import NamedTuple
@@ -48,7 +50,7 @@ from glassnet.files.modelfile import (
 __all__ = [
     "FORMAT_VERSION", "SUFFIX", "Checkpoint", "atomic_write_bytes", "checkpoint_path",
     "check_overwrite", "load", "load_checkpoint", "read_metadata", "save", "save_checkpoint",
-    "with_suffix",
+    "save_mistakes", "with_suffix",
 ]
 
 
@@ -181,7 +183,9 @@ def load_checkpoint(path) -> Checkpoint:
     """Read and validate a checkpoint written by ``save_checkpoint``."""
     path = Path(path)
     if not path.exists():
-        raise ModelFileError(f"No checkpoint {path} to resume from; train without --resume.")
+        raise ModelFileError(f"No checkpoint {path} to resume from (a finished run removes its "
+                             "checkpoint unless trained with --keep-checkpoint); train without "
+                             "--resume.")
     header, metadata, tensors = read_file(path)
     if CHECKPOINT_KEY not in metadata:
         raise invalid(path, "it is a model file, not a training checkpoint")
@@ -199,3 +203,18 @@ def load_checkpoint(path) -> Checkpoint:
             raise invalid(path, f"tensor {key} holds NaN or infinite values")
     settings = state.get("settings") if isinstance(state.get("settings"), dict) else {}
     return Checkpoint(model, (arrays, scalars), settings, str(state.get("status", "running")))
+
+
+# ---- per-file results ------------------------------------------------------------------------
+MISTAKE_COLUMNS = ("source", "true", "predicted", "probability")
+
+
+def save_mistakes(mistakes: list[dict], path) -> Path:
+    """Every mistake of an evaluation as CSV (source, true, predicted, probability), atomically:
+    a spreadsheet of the files to look at, most confident first."""
+    buffer = text_io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MISTAKE_COLUMNS)
+    for m in mistakes:
+        writer.writerow([m["source"], m["true"], m["predicted"], f"{m['probability']:.6f}"])
+    return atomic_write_bytes(path, buffer.getvalue().encode("utf-8"))

@@ -36,6 +36,8 @@ def load_for_model(spec, model, **options):
         options.setdefault("size", tuple(pre.size))
     if pre is not None and pre.channels == "L" and is_folder:
         options.setdefault("grayscale", True)
+    if pre is not None and pre.channels == "RGB" and is_folder:
+        options.setdefault("color", True)  # gray files are widened, never the set made gray
     training = model.meta.get("training") if isinstance(model.meta.get("training"), dict) else {}
     label_column = (training.get("settings") or {}).get("label_column")
     if label_column is not None and str(spec).lower().endswith((".csv", ".tsv")):
@@ -80,8 +82,25 @@ def align_labels(y, classes, origin="DATA"):
 
 
 # ---- metrics ---------------------------------------------------------------------------------
-def evaluate(model, X, y) -> dict:
-    """Accuracy, log-loss, per-class precision/recall/F1/support, confusion matrix (JSON-able)."""
+LIKELY_MISLABELED = 0.9  # a mistake the model makes with p ≥ this is worth a look at the label
+
+
+class Evaluation(dict):
+    """The result of ``evaluate``: a plain dict (JSON as it is) that a notebook shows as a
+    table (``_repr_html_`` is attached by ``glassnet.explain.notebook``)."""
+
+    def likely_mislabeled(self, threshold: float = LIKELY_MISLABELED) -> list[dict]:
+        """The mistakes made with probability ≥ ``threshold``: often the label is wrong."""
+        return [m for m in self.get("mistakes", []) if m["probability"] >= threshold]
+
+
+def evaluate(model, X, y, sources=None) -> Evaluation:
+    """Accuracy, log-loss, per-class precision/recall/F1/support, confusion matrix and every
+    mistake with its source (JSON-able).
+
+    ``sources`` names each row (``Dataset.sources``: a file path or ``file[row]``); without
+    it a mistake's source is its row index. Mistakes are sorted most confident first.
+    """
     from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_support
 
     if model.task == "regression":
@@ -89,7 +108,7 @@ def evaluate(model, X, y) -> dict:
     if is_dask_array(X):  # chunk-parallel on the cluster, the same keys
         from glassnet.train.fit import distributed
 
-        return distributed().evaluate(model, X, y)
+        return Evaluation(distributed().evaluate(model, X, y))
     classes = model.classes_
     y = align_labels(y, classes)
     proba = model.predict_proba(X)
@@ -97,7 +116,7 @@ def evaluate(model, X, y) -> dict:
     precision, recall, f1, support = precision_recall_fscore_support(
         y, predicted, labels=classes, zero_division=0
     )
-    return {
+    return Evaluation({
         "n_samples": int(len(y)),
         "accuracy": float(np.mean(predicted == y)),
         "log_loss": float(log_loss(y, proba, labels=classes)),
@@ -109,18 +128,37 @@ def evaluate(model, X, y) -> dict:
             for c, p, r, f, s in zip(classes, precision, recall, f1, support)
         ],
         "confusion_matrix": confusion_matrix(y, predicted, labels=classes).tolist(),
-    }
+        "mistakes": mistakes(y, predicted, proba.max(axis=1), sources),
+    })
+
+
+def mistakes(y, predicted, p_predicted, sources=None) -> list[dict]:
+    """Every row where ``predicted`` differs from ``y``, most confident first (ties by row)."""
+    wrong = np.flatnonzero(np.asarray(predicted) != np.asarray(y))
+    if sources is not None and len(sources) != len(y):
+        raise DataError(f"sources has {len(sources):,} names for {len(y):,} rows; give one per row.")
+    order = wrong[np.argsort(-np.asarray(p_predicted)[wrong], kind="stable")]
+    return [
+        {"row": int(i), "source": str(sources[i]) if sources is not None else int(i),
+         "true": json_scalar(y[i]), "predicted": json_scalar(predicted[i]),
+         "probability": float(p_predicted[i])}
+        for i in order
+    ]
 
 
 # ---- prediction inputs --------------------------------------------------------------------------
 ARRAY_SUFFIXES = (".npy", ".npz", ".csv")
 
 
-def read_inputs(paths, model) -> tuple[list[str], np.ndarray]:
-    """(names, raw rows) for image files, folders of images and .npy/.npz/.csv array files."""
+def read_inputs(paths, model, notices: list | None = None) -> tuple[list[str], np.ndarray]:
+    """(names, raw rows) for image files, folders of images and .npy/.npz/.csv array files.
+
+    Files in a folder that are not images are left out; ``notices`` (a list) receives the
+    same "Ignored … non-image entries" line that loading an image folder gives.
+    """
     names, rows = [], []
     for item in paths:
-        for name, row in _rows_of(Path(item), model):
+        for name, row in _rows_of(Path(item), model, notices):
             names.append(name)
             rows.append(row)
     if not rows:
@@ -128,15 +166,18 @@ def read_inputs(paths, model) -> tuple[list[str], np.ndarray]:
     return names, np.vstack(rows)
 
 
-def _rows_of(path: Path, model):
+def _rows_of(path: Path, model, notices=None):
     from glassnet.data import IMAGE_SUFFIXES
 
     if not path.exists():
         raise DataError(f"INPUT {path} does not exist. Pass image files, a folder of images, "
                         "or a .npy/.npz/.csv array file.")
     if path.is_dir():
-        images = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES
-                        and p.is_file() and not p.name.startswith("."))
+        files = sorted(p for p in path.rglob("*") if p.is_file())
+        images = [p for p in files if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+        if notices is not None:
+            chosen = set(images)
+            notices += ignored_notices([str(p.relative_to(path)) for p in files if p not in chosen])
         if not images:
             raise DataError(f"INPUT folder {path} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
         return [(str(p), image_row(p, model)) for p in images]
@@ -148,6 +189,13 @@ def _rows_of(path: Path, model):
         return [(f"{path}[{i}]", X[i : i + 1]) for i in range(len(X))]
     raise DataError(f"INPUT {path}: unsupported file type {suffix or '(none)'!r}. Expected an "
                     f"image ({', '.join(sorted(IMAGE_SUFFIXES))}), a folder, or .npy/.npz/.csv.")
+
+
+def ignored_notices(ignored: list[str]) -> list[str]:
+    """The loaders' "Ignored N non-image entries: …" line for files left out of a folder."""
+    from glassnet.data.folders import Layout, folder_notices
+
+    return folder_notices(Layout(ignored=ignored), [])
 
 
 def image_row(path, model) -> np.ndarray:

@@ -1,7 +1,7 @@
 """``fit``: from the user's X and y to a running ``Trainer``.
 
 Checks and converts the inputs (rows, labels, sample weights), holds out a validation split,
-warns about zero-initialized hidden layers, attaches the progress reporters, and resumes from
+warns about hidden layers whose units start identical, attaches the progress reporters, and resumes from
 a checkpoint when asked. The loop itself lives in ``loop``.
 
 It is also the one door to ``glassnet.distributed``: that package registers itself here when
@@ -69,7 +69,6 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
         Xv, yv = validation_data
         Xv = check_rows(model, Xv, "validation X") if on_cpu else model.check_X(Xv, "validation X", on_host=True)
         validation = (Xv, model.encode_labels(to_numpy(yv)))
-    warn_zero_hidden(model)
     trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
                       early_stopping=early_stopping, convert=batch_converter(model) if on_cpu else None,
@@ -78,6 +77,9 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
         if not model.built:
             model.build(X.shape[1:], np.random.default_rng(0))
         trainer.load_state_dict(*resume)
+    elif not model.built:  # as the Trainer would, so the warning sees the starting weights
+        model.build(X.shape[1:], np.random.default_rng([trainer.seed, 0]))
+    warn_symmetric_hidden(model)
     if trainer_hook is not None:
         trainer_hook(trainer)
     return trainer.run()
@@ -108,16 +110,31 @@ def _split_off(X, y, sample_weight, fraction, seed, view=False):
     return X[train], y[train], weights, (X[val], y[val])
 
 
-def warn_zero_hidden(model):
+def warn_symmetric_hidden(model):
+    """Warn once for each hidden Dense layer whose units start identical (same w_j and b_j).
+
+    Identical units compute the same z, receive the same gradient and so stay identical for
+    ever: the layer works as one unit. Zero initialization does this, and so does any
+    ``set_weights`` with equal columns; the weights themselves are checked, after building.
+    """
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
     for layer in dense[:-1]:
-        if layer.init == "zeros" and not model.built:
+        if layer.built and layer.units > 1 and _units_identical(layer):
+            W = to_numpy(layer.params["W"])
+            kind = "all zero" if not W.any() else "all equal"
             warnings.warn(
-                f"Hidden layer {layer.describe()} starts from zero weights: every unit computes "
-                "the same z, gets the same gradient and stays identical. Use init='glorot_uniform'.",
+                f"Hidden layer {layer.describe()} starts with {layer.units} identical units "
+                f"(every weight vector w_j the same, {kind}): each computes the same z, gets the "
+                "same gradient and stays identical. Use init='glorot_uniform' or give the units "
+                "different weights.",
                 GlassnetWarning,
-                stacklevel=4,
+                stacklevel=3,
             )
+
+
+def _units_identical(layer) -> bool:
+    W, b = to_numpy(layer.params["W"]), to_numpy(layer.params["b"])
+    return bool(np.all(W == W[:, :1]) and np.all(b == b[0]))
 
 
 # ---- dask arrays: the one door to glassnet.distributed -----------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 from html import escape
 
 import numpy as np
@@ -47,6 +48,8 @@ TRACE_CSS = """
 .gn-trace .gn-tag { flex: none; min-width: 4.5em; font-size: .85em; color: #57606a; }
 .gn-trace .gn-eq math { display: block; text-align: left; font-size: 1.08em; margin: .25em 0; }
 .gn-trace math .gn-under { font-size: .72em; color: #57606a; }
+.gn-trace math .gn-brace { border: 1.5px solid #57606a; border-top: 0; padding: 0 .2em .2em;
+  border-radius: 0 0 .7em .7em; }
 .gn-trace .gn-maps { display: flex; flex-wrap: wrap; gap: 1.4em; align-items: flex-start; margin: .5em 0; }
 .gn-trace figure { margin: 0; text-align: center; }
 .gn-trace figcaption { font-size: .85em; color: #57606a; margin-top: .25em; }
@@ -63,12 +66,36 @@ TRACE_CSS = """
 .gn-trace td.gn-barcell { width: 220px; text-align: left; }
 .gn-trace .gn-bar { height: .8em; background: #8c959f; border-radius: 2px; min-width: 1px; }
 .gn-trace tr.gn-best .gn-bar { background: #2da44e; }
+.gn-trace .gn-source code { overflow-wrap: anywhere; }
 """
+
+
+MATH_MARKS = re.compile(r"[_|^]")
+
+
+def prose(text: str) -> str:
+    """Plain words with their math typeset: a closing "(largest |a_j|)" or "(argmax_j p_j)"
+    becomes words + MathML, so no formula stays plain text beside typeset ones."""
+    head, paren, inner = text.rpartition(" (")
+    if not paren or not inner.endswith(")") or not MATH_MARKS.search(inner):
+        return escape(text)
+    tokens = inner[:-1].split(" ")
+    first = next(i for i, token in enumerate(tokens) if MATH_MARKS.search(token))
+    words = " ".join(tokens[:first])
+    lead = escape(words) + " " if words else ""
+    return f"{escape(head)} ({lead}{_math(' '.join(tokens[first:]))})"
+
+
+def _source(trace) -> str:
+    if trace.source is None:
+        return ""
+    return f'<p class="gn-source">Input: <code>{escape(trace.source)}</code></p>'
 
 
 def render_html(trace, full_page: bool = False, include_style: bool = True) -> str:
     parts = [f"<style>{TRACE_CSS}</style>" if include_style else "", '<div class="gn-trace">',
              f"<h3>One prediction, step by step <span class=\"gn-muted\">network {escape(trace.network)}</span></h3>",
+             _source(trace),
              _verdict(trace)]
     parts += [f'<p class="gn-muted"><em>{escape(note)}</em></p>' for note in trace.notes]
     parts += _input(trace)
@@ -116,7 +143,7 @@ def _layer(layer) -> list[str]:
     parts = [f"<h4>Layer {layer.number} ({layer.kind}): {escape(layer.describe)}</h4>",
              f"<p>{_math(layer.formula)} with W of shape {rows}×{cols} and b of {layer.b_shape[0]}"
              f"{where}. Each unit j computes {_math('z_j = w_jᵀx + b_j')}; "
-             f"written out for {escape(layer.selection)}, largest terms {_math('w_ij·x_i')} first:</p>"]
+             f"written out for {prose(layer.selection)}, largest terms {_math('w_ij·x_i')} first:</p>"]
     for unit in layer.units:
         tag = f'<span class="gn-tag">class {escape(str(unit.label))}</span>' if unit.label is not None else ""
         parts.append(f'<div class="gn-eq">{tag}{mathml(weighted_sum_nodes(layer, unit), display=True)}</div>')
@@ -134,7 +161,7 @@ def _layer(layer) -> list[str]:
 def _output(trace) -> list[str]:
     out = trace.output
     if out.probabilities is None:
-        return ["<h4>Output</h4>", f"<p>{escape(out.rule)}: <code>{escape(preview(out.predicted))}</code></p>"]
+        return ["<h4>Output</h4>", f"<p>{prose(out.rule)}: <code>{escape(preview(out.predicted))}</code></p>"]
     logits = trace.layers[-1].z
     rows = ["<tr><th>class</th><th>z</th><th>p</th><th></th></tr>"]
     for k, (name, p) in enumerate(zip(out.classes, out.probabilities)):
@@ -144,7 +171,7 @@ def _output(trace) -> list[str]:
                     f'<td class="gn-barcell"><div class="gn-bar" style="width:{100 * p:.1f}%"></div></td></tr>')
     return ["<h4>Output: the probabilities</h4>",
             f'<table class="gn-probs">{"".join(rows)}</table>',
-            f"<p><strong>Decision:</strong> {escape(out.rule)} → <strong>{escape(str(out.predicted))}"
+            f"<p><strong>Decision:</strong> {prose(out.rule)} → <strong>{escape(str(out.predicted))}"
             f"</strong> (p = {out.probability:.3f})</p>"]
 
 

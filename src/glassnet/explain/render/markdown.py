@@ -21,8 +21,10 @@ from glassnet.explain.render.text import TEXT_GRID_SIDE, character_maps
 
 
 def render_markdown(trace) -> str:
-    lines = ["## glassnet explains one prediction", "",
-             f"Network {trace.network}. **{verdict(trace)}**", ""]
+    lines = ["## glassnet explains one prediction", ""]
+    if trace.source is not None:
+        lines += [f"Input: `{trace.source.replace('`', chr(39))}`", ""]
+    lines += [f"Network {trace.network}. **{verdict(trace)}**", ""]
     lines += [f"*{note}*\n" for note in trace.notes]
     lines += _input(trace)
     for layer in trace.layers:

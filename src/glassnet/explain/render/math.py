@@ -161,7 +161,10 @@ def _ml(node) -> str:
         return "<mrow>" + "".join(_ml(n) for n in payload) + "</mrow>"
     if kind == "under":
         base, label = payload
-        return f'<munder>{_ml(base)}<mtext class="gn-under">{escape(label)}</mtext></munder>'
+        # the brace is the base's own bottom border (CSS .gn-brace): a stretchy ⏟ needs a
+        # math font the page cannot count on, and without one browsers draw a dot
+        return (f'<munder><mrow class="gn-brace">{_ml(base)}</mrow>'
+                f'<mtext class="gn-under">{escape(label)}</mtext></munder>')
     tag = {"sub": "msub", "sup": "msup", "subsup": "msubsup"}[kind]
     return f"<{tag}>" + "".join(_ml(n) for n in payload) + f"</{tag}>"
 

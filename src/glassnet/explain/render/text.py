@@ -42,7 +42,8 @@ def render_text(trace, width: int = 100, color: bool = False) -> str:
 
 def renderables(trace, width: int = 100) -> list:
     """Rich renderables, in order: print them to any Console (e.g. the terminal's)."""
-    items = [Text(f"glassnet explains one prediction — network {trace.network}", style="bold"),
+    of = f" — {trace.source}" if trace.source is not None else ""
+    items = [Text(f"glassnet explains one prediction{of} — network {trace.network}", style="bold"),
              Text(verdict(trace), style="bold green" if trace.output.correct is not False else "bold red")]
     items += [Text(note, style="italic") for note in trace.notes]
     items += _input(trace)
