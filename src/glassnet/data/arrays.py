@@ -14,11 +14,14 @@ channel last; images are flattened in C order and their shape is kept.
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
+from glassnet.data.limits import check_member, check_npy, check_npz
 from glassnet.errors import DataError
 
 RAW_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -29,6 +32,7 @@ PICKLE_FIX = ("glassnet never unpickles data. Save numeric arrays instead, e.g. 
 
 def load_npz(path: Path) -> Dataset:
     """A Dataset from a ``.npz`` archive with arrays named ``X`` and ``y``."""
+    check_npz(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in ("X", "y") if k not in archive.files]
@@ -37,12 +41,13 @@ def load_npz(path: Path) -> Dataset:
                                 f"{', '.join(map(repr, archive.files)) or 'none'}. Save with "
                                 f"np.savez(path, X=X, y=y).")
             X, y = _read_member(archive, "X", path), _read_member(archive, "y", path)
-    except (OSError, EOFError) as e:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
         raise DataError(f"{path}: not a readable .npz archive ({e}).") from None
     return dataset_from_arrays(X, y, str(path))
 
 
 def _read_member(archive, key: str, path: Path) -> np.ndarray:
+    check_member(archive, key, path)
     try:
         return archive[key]
     except ValueError as e:
@@ -75,6 +80,7 @@ def y_path_for(x_path: Path) -> Path:
 
 
 def _read_npy(path: Path) -> np.ndarray:
+    check_npy(path)
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as e:
@@ -93,6 +99,9 @@ def dataset_from_arrays(X, y, origin: str) -> Dataset:
         raise DataError(f"{origin}: X must hold numbers; got dtype {X.dtype}. Convert the "
                         f"features to numbers first.")
     image_shape, channels = _image_shape(X, origin)
+    if len(X) == 0:
+        raise DataError(f"{origin}: X holds no rows (shape {X.shape}); training and predicting "
+                        f"need at least one example.")
     y = clean_labels(y, origin)
     if len(y) != len(X):
         raise DataError(f"{origin}: X has {len(X):,} rows but y has {len(y):,} labels; "

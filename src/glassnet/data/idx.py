@@ -8,7 +8,7 @@ values are then read in one ``np.frombuffer`` (no loop per image).
 
 from __future__ import annotations
 
-import gzip
+import math
 import re
 import zlib
 from pathlib import Path
@@ -17,6 +17,7 @@ import numpy as np
 
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
 from glassnet.errors import DataError
+from glassnet.limits import check_allocation, read_regular
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -34,28 +35,73 @@ def folder_has_idx(folder: Path) -> bool:
 
 
 def read_idx(path: Path, ndim: int) -> np.ndarray:
-    """The array stored in one IDX file, after checking magic, dimensions and length."""
-    raw = _read_bytes(path)
+    """The array stored in one IDX file, after checking magic, dimensions and length.
+
+    Only the header is trusted first: it declares the exact number of value bytes, so a raw
+    file must have exactly that size and a gzipped one is decompressed to at most that many
+    bytes + 1 (a small gzip bomb cannot become gigabytes).
+    """
+    raw = read_regular(path, DataError, "IDX file")
+    gzipped = raw[:2] == GZIP_MAGIC
+    stream = zlib.decompressobj(16 + zlib.MAX_WBITS) if gzipped else None
+    head = _inflate(path, stream, raw, 4 + 4 * 3) if gzipped else raw
+    dtype, dims = _header(path, head, ndim)
+    header = 4 + 4 * ndim
+    expected = math.prod(dims) * dtype.itemsize
+    if gzipped:
+        check_allocation(expected, f"{path}: its header declares {_shape(dims)} values, which",
+                         DataError)
+        remaining = header + expected + 1 - len(head)  # one byte more: a longer file is refused
+        data = head + (_inflate(path, stream, b"", remaining) if remaining > 0 else b"")
+        if len(data) == header + expected:
+            _check_end(path, stream)
+    else:
+        data = raw
+    _check_length(path, dims, dtype, len(data) - header)
+    return np.frombuffer(data, dtype, math.prod(dims), header).reshape(dims)
+
+
+def _header(path: Path, raw: bytes, ndim: int) -> tuple[np.dtype, tuple[int, ...]]:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in IDX_TYPES:
         raise DataError(f"{path}: not an IDX file — bad magic number 0x{raw[:4].hex()} "
                         f"(expected 0x00000803 for images, 0x00000801 for labels).")
     if raw[3] != ndim:
         raise DataError(f"{path}: header says {raw[3]} dimensions, expected {ndim} "
                         f"({'n, rows, cols' if ndim == 3 else 'n'}). Is it the right file?")
-    dtype, header = IDX_TYPES[raw[2]], 4 + 4 * ndim
-    if len(raw) < header:
+    if len(raw) < 4 + 4 * ndim:
         raise DataError(f"{path}: file ends inside its header ({len(raw)} bytes). "
                         f"The file is truncated: download it again.")
-    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
-    _check_length(path, dims, dtype, len(raw) - header)
-    return np.frombuffer(raw, dtype, int(np.prod(dims)), header).reshape(dims)
+    return IDX_TYPES[raw[2]], tuple(int(d) for d in np.frombuffer(raw, ">u4", ndim, 4))
+
+
+def _inflate(path: Path, stream, raw: bytes, limit: int) -> bytes:
+    """Up to ``limit`` decompressed bytes (Python ints: no overflow, no unbounded output)."""
+    try:
+        out = stream.decompress(raw, limit) if raw else stream.decompress(stream.unconsumed_tail, limit)
+    except zlib.error as e:
+        raise DataError(f"{path}: cannot read or decompress ({e}). The file is damaged or truncated: "
+                        f"download it again.") from None
+    return out
+
+
+def _check_end(path: Path, stream) -> None:
+    """The gzip stream ends right after the data (its CRC checked), not cut short."""
+    rest = _inflate(path, stream, b"", 1)
+    if rest or not stream.eof:
+        raise DataError(f"{path}: cannot read or decompress (the gzip stream is cut short or "
+                        f"has data after the values). The file is damaged or truncated: "
+                        f"download it again.")
+
+
+def _shape(dims: tuple[int, ...]) -> str:
+    return " × ".join(f"{d:,}" for d in dims)
 
 
 def _check_length(path: Path, dims: tuple[int, ...], dtype: np.dtype, n_bytes: int) -> None:
-    expected = int(np.prod(dims)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize
     if n_bytes == expected:
         return
-    shape = " × ".join(f"{d:,}" for d in dims)
+    shape = _shape(dims)
     if n_bytes < expected:
         held = n_bytes // max(1, expected // max(1, dims[0]))
         raise DataError(f"{path}: header claims {dims[0]:,} items ({shape}, {expected:,} "
@@ -65,18 +111,9 @@ def _check_length(path: Path, dims: tuple[int, ...], dtype: np.dtype, n_bytes: i
                     f"header describes. The file is corrupt or not IDX: download it again.")
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        raw = path.read_bytes()
-        return gzip.decompress(raw) if raw[:2] == GZIP_MAGIC else raw
-    except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{path}: cannot read or decompress ({e}). The file is damaged or "
-                        f"truncated: download it again.") from None
-
-
 def find_pair(spec: Path) -> tuple[Path, Path, list[str]]:
     """(images file, labels file, notices) for a folder or a direct path to an idx3 file."""
-    if spec.is_file():
+    if not spec.is_dir():  # a file (or a FIFO, refused when read)
         if LABELS.search(spec.name):
             raise DataError(f"{spec} is an IDX labels file; pass the images file "
                             f"(*-idx3-ubyte) or the folder that holds both.")
