@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.model_files import read_raw, rewrite
 
 import glassnet as gn
 from glassnet.errors import GlassnetError, ModelFileError
 from glassnet.files import io
 from glassnet.files.modelfile import MAX_HEADER_BYTES
-from tests.model_files import read_raw, rewrite
 
 settings.register_profile("default", max_examples=50, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture])
