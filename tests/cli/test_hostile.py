@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-
 from tests.cli_run import ENV
 
 MEMORY_LIMIT = 4 << 30
@@ -116,7 +115,8 @@ TRAIN_CASES = {
     "scalar .npy": (_npy_pair, ["s_X.npy", "got shape ()"]),
     "IDX dims overflow": (_idx_overflow, ["train-images-idx3-ubyte", "header claims 2,147,483,648 items"]),
     "IDX gzip bomb": (_gzip_bomb, ["train-images-idx3-ubyte.gz", "bytes follow"]),
-    "CSV row with an extra cell": (_write("extra.csv", "a,b,label\n1,2,x\n3,4,y,9\n"), ["extra.csv", "line 3 has 4 cells"]),
+    "CSV row with an extra cell": (_write("extra.csv", "a,b,label\n1,2,x\n3,4,y,9\n"),
+                                   ["extra.csv", "line 3 has 4 cells"]),
     "CSV header only": (_write("empty.csv", "a,b,label\n"), ["empty.csv", "no data rows"]),
     "FIFO as DATA": (_fifo("pipe.npz"), ["pipe.npz is a FIFO"]),
 }
