@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint install system-deps bench clean
+.PHONY: demo test lint install system-deps bench clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,12 @@ lint: install
 
 test: install system-deps lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
+
+# The property-based hostile-input tests with a long budget (5,000 mutated files per parser
+# instead of the 50 that `make test` runs); the profiles are registered in the test modules.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q -p no:cacheprovider -k fuzzed \
+	  tests/files/test_hostile_models.py tests/data/test_hostile_loaders.py
 
 bench: install
 	$(PY) -m pip install -q 'torch==2.13.0'

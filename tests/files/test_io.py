@@ -196,7 +196,7 @@ def test_failed_write_keeps_old_file_and_leaves_no_temp_file(tmp_path, monkeypat
         raise OSError("simulated crash")
 
     monkeypatch.setattr(os, failing, crash)
-    with pytest.raises(OSError, match="simulated crash"):
+    with pytest.raises(ModelFileError, match=r"Cannot write .*m\.safetensors: simulated crash"):
         io.atomic_write_bytes(path, b"new contents that never arrive")
     assert path.read_bytes() == b"old contents"
     assert _only_file(tmp_path) == ["m.safetensors"]

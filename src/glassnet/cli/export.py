@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from glassnet.cli.terminal import echo
 from glassnet.files import io
 
 
@@ -29,4 +30,4 @@ def export(model, onnx_path):
     network = io.load(model)
     path = export_onnx(network, onnx_path)
     outputs = "probabilities, label" if network.task != "regression" else "predictions"
-    click.echo(f"wrote {path} (ONNX opset 17; input float32 (N, {network.n_features}); outputs {outputs})")
+    echo(f"wrote {path} (ONNX opset 17; input float32 (N, {network.n_features}); outputs {outputs})")

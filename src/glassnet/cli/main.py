@@ -19,6 +19,7 @@ import warnings
 
 import click
 
+from glassnet.cli.terminal import printable, robust_streams
 from glassnet.errors import GlassnetError
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -89,14 +90,14 @@ def fail(message: str, debug: bool, code: int = EXIT_BAD_INPUT) -> int:
     """Print one line ``error: …`` (after the traceback when debugging); return the exit code."""
     if debug:
         traceback.print_exc()
-    line = " ".join(str(message).split())
+    line = " ".join(printable(message).split())
     print(f"error: {line}", file=sys.stderr, flush=True)
     return code
 
 
 def one_line_warning(message, category, filename, lineno, file=None, line=None):
     """Warnings (e.g. zero-initialized hidden layers) as one line ``warning: …`` on stderr."""
-    print(f"warning: {' '.join(str(message).split())}", file=sys.stderr, flush=True)
+    print(f"warning: {' '.join(printable(message).split())}", file=sys.stderr, flush=True)
 
 
 def run(args: list[str]) -> int:
@@ -151,6 +152,7 @@ def reader_left() -> int:
 
 def main(argv=None):
     """Console entry point (``glassnet = "glassnet.cli.main:main"``)."""
+    robust_streams()
     sys.exit(run(list(sys.argv[1:] if argv is None else argv)))
 
 

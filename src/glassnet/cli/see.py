@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from glassnet.cli.show import show_notices, stdout
+from glassnet.cli.terminal import echo
 from glassnet.errors import DataError
 from glassnet.explain.trace import FORMATS
 from glassnet.files import io
@@ -64,12 +65,12 @@ def explain_command(model, image, fmt, out, label, target, row):
     else:
         text = trace.to_text() if fmt == "text" else trace.render(fmt)
         io.atomic_write_bytes(path, text.encode("utf-8"))
-    click.echo(f"Explanation of {names[row]} written to {path}")
+    echo(f"Explanation of {names[row]} written to {path}")
 
 
 def _print(trace, fmt):
     if fmt != "text":
-        click.echo(trace.render(fmt), nl=False)
+        echo(trace.render(fmt), nl=False)
         return
     from glassnet.explain.render.text import renderables
 
@@ -108,4 +109,4 @@ def report_command(model, data, out, examples, title):
     show_notices(dataset.notices)
     path = write_report(network, dataset, out, title=title, n_examples=examples,
                         data_name=f"{data} ({dataset.describe()})", model_name=Path(model).name)
-    click.echo(f"Report written to {path}")
+    echo(f"Report written to {path}")

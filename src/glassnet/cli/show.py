@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from glassnet.cli.terminal import printable, safe_console
 from glassnet.nn.model import network_text
 
 EXIT_INTERRUPTED = 130
@@ -25,16 +26,18 @@ class PipeConsole(Console):
 
 
 def stdout() -> Console:
-    return PipeConsole(highlight=False, soft_wrap=True)
+    """Results; every text segment is escaped (class and file names come from users' files)."""
+    return safe_console(PipeConsole, highlight=False, soft_wrap=True)
 
 
 def stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return safe_console(PipeConsole, stderr=True, highlight=False)
 
 
 def note(message: str):
-    """One plain line on stderr (not rich markup: paths may hold brackets; never wrapped)."""
-    print(message, file=sys.stderr, flush=True)
+    """One plain line on stderr (not rich markup: paths may hold brackets; never wrapped),
+    control characters escaped."""
+    print(printable(message), file=sys.stderr, flush=True)
 
 
 def show_notices(notices):

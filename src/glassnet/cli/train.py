@@ -12,8 +12,10 @@ import click
 import numpy as np
 from click.core import ParameterSource
 
+from glassnet.cli.budget import check_network_budget
 from glassnet.cli.dask import connect, dask_options
 from glassnet.cli.show import EXIT_INTERRUPTED, note, show_notices, stdout, training_summary
+from glassnet.cli.terminal import printable
 from glassnet.cli.types import FRACTION, HIDDEN, NON_NEGATIVE, POSITIVE, SIZE
 from glassnet.errors import ConfigError, DivergedError, ModelFileError, TrainingInterrupted
 from glassnet.files import io
@@ -93,6 +95,7 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, keep_checkpoint, dask_
     A folder of mostly gray images with a few colour ones trains on gray (and the reverse
     on colour), converting the few and saying how many; --color or --grayscale decide.
     """
+    check_network_budget(options)
     if Path(out).is_dir():
         raise ConfigError(f"--out {out} is a folder; name the model file, e.g. {Path(out) / 'model.safetensors'}.")
     out = io.with_suffix(out)
@@ -130,7 +133,7 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, keep_checkpoint, dask_
     if not keep_checkpoint:
         discard_checkpoint(checkpoint)
     if quiet:
-        print(f"saved {out}")
+        print(printable(f"saved {out}"))
     else:
         stdout().print(training_summary(model, out, model.meta["training"]))
 
@@ -230,6 +233,7 @@ def _prepare(settings, saved, skip_bad, client=None):
     pre = Preprocessor.for_dataset(train_set, kind)
     pre = fit_preprocessor(pre, train_set.X) if client is not None else pre.fit(train_set.X)
     shape = dataset.image_shape or (dataset.n_features,)
+    check_network_budget(settings, n_in=dataset.n_features)
     model = build_classifier(shape, len(dataset.classes), hidden=settings["hidden"],
                              activation=settings["activation"], init=settings["init"])
     model.preprocessor = pre

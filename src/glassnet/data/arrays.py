@@ -14,6 +14,8 @@ channel last; images are flattened in C order and their shape is kept.
 from __future__ import annotations
 
 import re
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from glassnet.data.dataset import (
     clean_labels,
     row_sources,
 )
+from glassnet.data.limits import check_member, check_npy, check_npz
 from glassnet.data.memory import check_fits, in_memory_notice
 from glassnet.errors import DataError
 
@@ -39,6 +42,7 @@ PICKLE_FIX = ("glassnet never unpickles data. Save numeric arrays instead, e.g. 
 
 def load_npz(path: Path) -> Dataset:
     """A Dataset from a ``.npz`` archive with arrays named ``X`` and ``y``."""
+    check_npz(path)
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in ("X", "y") if k not in archive.files]
@@ -49,7 +53,7 @@ def load_npz(path: Path) -> Dataset:
             n_bytes = archive.zip.getinfo("X.npy").file_size
             check_fits(n_bytes, f"{path} (X, read into memory)", NPZ_FIX)
             X, y = _read_member(archive, "X", path), _read_member(archive, "y", path)
-    except (OSError, EOFError, KeyError) as e:
+    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
         raise DataError(f"{path}: not a readable .npz archive ({e}).") from None
     dataset = dataset_from_arrays(X, y, str(path))
     dataset.notices += in_memory_notice(path, n_bytes, NPZ_FIX)
@@ -57,6 +61,7 @@ def load_npz(path: Path) -> Dataset:
 
 
 def _read_member(archive, key: str, path: Path) -> np.ndarray:
+    check_member(archive, key, path)
     try:
         return archive[key]
     except ValueError as e:
@@ -91,6 +96,7 @@ def y_path_for(x_path: Path) -> Path:
 def _read_npy(path: Path, mmap: bool = False) -> np.ndarray:
     """The array in ``path``; ``mmap``: memory-mapped read-only (rows are read from disk
     when a batch needs them, so X may be bigger than RAM)."""
+    check_npy(path)
     try:
         return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
     except ValueError as e:
@@ -113,6 +119,9 @@ def dataset_from_arrays(X, y, origin: str) -> Dataset:
         raise DataError(f"{origin}: X must hold numbers; got dtype {X.dtype}. Convert the "
                         f"features to numbers first.")
     image_shape, channels = _image_shape(X, origin)
+    if len(X) == 0:
+        raise DataError(f"{origin}: X holds no rows (shape {X.shape}); training and predicting "
+                        f"need at least one example.")
     y = clean_labels(y, origin)
     if len(y) != len(X):
         raise DataError(f"{origin}: X has {len(X):,} rows but y has {len(y):,} labels; "

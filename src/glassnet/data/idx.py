@@ -9,7 +9,7 @@ values are then read in one ``np.frombuffer`` (no loop per image).
 from __future__ import annotations
 
 import gzip
-import os
+import math
 import re
 import zlib
 from pathlib import Path
@@ -19,6 +19,7 @@ import numpy as np
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
 from glassnet.data.memory import check_fits, in_memory_notice
 from glassnet.errors import DataError
+from glassnet.limits import open_regular
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -41,7 +42,10 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     """The array stored in one IDX file, after checking magic, dimensions and length.
 
     An uncompressed file is memory-mapped read-only (its rows are read when a batch needs
-    them); a gzipped one is decompressed straight into one array of the stored dtype."""
+    them); a gzipped one is decompressed straight into one array of the stored dtype. Only the
+    header is trusted first: a raw file must have exactly the declared size, and a gzipped one
+    fills an array of the declared size with at most 64 KiB read past it (a gzip bomb cannot
+    grow beyond what its header declares, and that is refused if it cannot fit)."""
     head, n_bytes, stream = _open(path, 4 + 4 * ndim)
     with stream:
         if len(head) < 4 or head[0] != 0 or head[1] != 0 or head[2] not in IDX_TYPES:
@@ -57,7 +61,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
         dims = tuple(int(d) for d in np.frombuffer(head, ">u4", ndim, 4))
         if stream is _NO_STREAM:
             _check_length(path, dims, dtype, n_bytes - header)
-            if not int(np.prod(dims)):
+            if not math.prod(dims):
                 return np.zeros(dims, dtype)
             return np.memmap(path, dtype, mode="r", offset=header, shape=dims)
         return _decompress_into(path, stream, dims, dtype)
@@ -65,8 +69,8 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
 
 def _decompress_into(path: Path, stream, dims, dtype) -> np.ndarray:
     """The gzipped values read into one preallocated array (refused up front if too big)."""
-    expected = int(np.prod(dims)) * dtype.itemsize
-    check_fits(expected, f"{path} (gzipped, {' × '.join(f'{d:,}' for d in dims)})", GZ_FIX)
+    expected = math.prod(dims) * dtype.itemsize  # Python ints: no overflow
+    check_fits(expected, f"{path} (gzipped, {_shape(dims)})", GZ_FIX)
     values = np.empty(dims, dtype)
     try:
         got = stream.readinto(memoryview(values.reshape(-1).view(np.uint8)))
@@ -93,10 +97,10 @@ _NO_STREAM = _NoStream()
 def _open(path: Path, header: int):
     """(the first ``header`` bytes, the file's size, a stream of the rest): the stream is a
     gzip reader for a .gz file, ``_NO_STREAM`` for a plain file (memory-mapped instead)."""
+    file, n_bytes = open_regular(path, DataError, "IDX file")  # a FIFO or device is refused
     try:
-        with open(path, "rb") as f:
-            head = f.read(header)
-            n_bytes = os.fstat(f.fileno()).st_size
+        with file:
+            head = file.read(header)
         if head[:2] != GZIP_MAGIC:
             return head, n_bytes, _NO_STREAM
         stream = gzip.open(path, "rb")
@@ -107,10 +111,10 @@ def _open(path: Path, header: int):
 
 
 def _check_length(path: Path, dims: tuple[int, ...], dtype: np.dtype, n_bytes: int) -> None:
-    expected = int(np.prod(dims)) * dtype.itemsize
+    expected = math.prod(dims) * dtype.itemsize
     if n_bytes == expected:
         return
-    shape = " × ".join(f"{d:,}" for d in dims)
+    shape = _shape(dims)
     if n_bytes < expected:
         held = n_bytes // max(1, expected // max(1, dims[0]))
         raise DataError(f"{path}: header claims {dims[0]:,} items ({shape}, {expected:,} "
@@ -122,7 +126,7 @@ def _check_length(path: Path, dims: tuple[int, ...], dtype: np.dtype, n_bytes: i
 
 def find_pair(spec: Path) -> tuple[Path, Path, list[str]]:
     """(images file, labels file, notices) for a folder or a direct path to an idx3 file."""
-    if spec.is_file():
+    if not spec.is_dir():  # a file (or a FIFO, refused when read)
         if LABELS.search(spec.name):
             raise DataError(f"{spec} is an IDX labels file; pass the images file "
                             f"(*-idx3-ubyte) or the folder that holds both.")
@@ -185,3 +189,7 @@ def load_idx(spec: Path) -> Dataset:
         classes=classes_of(labels, str(labels_path)), image_shape=(rows, cols),
         channels="L", sources=[f"{images_path.name}[{i}]" for i in range(n)],
         value_range=255.0 if images.dtype == np.uint8 else None, notices=notices)
+
+
+def _shape(dims: tuple[int, ...]) -> str:
+    return " × ".join(f"{d:,}" for d in dims)

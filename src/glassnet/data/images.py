@@ -22,6 +22,7 @@ The result is a uint8 array (h, w) or (h, w, 3) — channel last — or uint16 (
 
 from __future__ import annotations
 
+import os
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from glassnet.errors import DataError
+from glassnet.limits import open_regular
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"})
 RESAMPLE = Image.Resampling.BILINEAR
@@ -101,10 +103,11 @@ class DecodeOptions:
 def opened(path: str | Path):
     """``Image.open`` with Pillow's decompression-bomb limit enforced (its warning is an error
     too); any failure while the block reads the file becomes a BadImage naming it."""
+    file = _open_regular(path)
     try:
-        with warnings.catch_warnings():
+        with file, warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as im:
+            with Image.open(file) as im:
                 yield im
     except BadImage:
         raise
@@ -113,7 +116,16 @@ def opened(path: str | Path):
     except FileNotFoundError:
         raise BadImage(str(path), "no such file") from None
     except Exception as e:  # Pillow raises many types for broken files; all mean "bad file"
-        raise BadImage(str(path), _short(e)) from None
+        raise BadImage(str(path), _short(e).replace(repr(file), repr(str(path)))) from None
+
+
+def _open_regular(path):
+    """The image file, opened only when it is a regular file (a FIFO named x.png would block)."""
+    try:
+        return open_regular(path, DataError, "image")[0]
+    except DataError as e:
+        reason = "no such file" if not os.path.lexists(path) else str(e).split("; ", 1)[0]
+        raise BadImage(str(path), reason.removeprefix(f"{path} ").rstrip(".")) from None
 
 
 def open_image(path: str | Path) -> Image.Image:
@@ -239,7 +251,7 @@ def options_for(im: Image.Image, size: tuple[int, int] | None, grayscale: bool,
 def image_size(path: str | Path) -> tuple[int, int] | None:
     """(h, w) as shown upright, from the header only; None when the file cannot be read."""
     try:
-        with Image.open(path) as im:
+        with opened(path) as im:
             h_w = (im.height, im.width)
             turned = im.getexif().get(ORIENTATION_TAG, 1) in (5, 6, 7, 8)
     except Exception:  # any unreadable file simply has no size here

@@ -18,16 +18,9 @@ from __future__ import annotations
 import os
 
 from glassnet.errors import DataError
+from glassnet.limits import human_bytes, physical_memory
 
 NOTICE_BYTES = 256 * 2**20  # in-memory inputs above this get a notice about memory-mapping
-
-
-def physical_bytes() -> int | None:
-    """Total RAM, from os.sysconf (None where it cannot be asked)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (AttributeError, ValueError, OSError):
-        return None
 
 
 def available_bytes() -> int | None:
@@ -35,7 +28,7 @@ def available_bytes() -> int | None:
     RLIMIT_AS. None when neither can be read (then nothing is refused)."""
     limits = [v for v in (_mem_available(), _address_space_left()) if v is not None]
     if not limits:
-        return physical_bytes()
+        return physical_memory()
     return min(limits)
 
 
@@ -64,15 +57,6 @@ def _address_space_left() -> int | None:
         return None
 
 
-def size_text(n_bytes: float) -> str:
-    """``6.3 GB``, ``812 MB``, ``4.0 kB`` (decimal units)."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if n_bytes >= scale:
-            return f"{n_bytes / scale:.1f} {unit}" if n_bytes < 10 * scale else \
-                f"{n_bytes / scale:.0f} {unit}"
-    return f"{int(n_bytes)} bytes"
-
-
 def check_fits(n_bytes: int, what: str, fix: str) -> None:
     """Raise DataError when ``n_bytes`` (about to be allocated for ``what``) exceed what is
     available, e.g. "… needs 6.3 GB in memory; this machine has 3.1 GB available (8.0 GB
@@ -80,14 +64,14 @@ def check_fits(n_bytes: int, what: str, fix: str) -> None:
     available = available_bytes()
     if available is None or n_bytes <= available:
         return
-    total = physical_bytes()
-    ram = f" ({size_text(total)} RAM)" if total else ""
-    raise DataError(f"{what} needs {size_text(n_bytes)} in memory; this machine has "
-                    f"{size_text(available)} available{ram}. {fix[:1].upper()}{fix[1:]}")
+    total = physical_memory()
+    ram = f" ({human_bytes(total)} RAM)" if total else ""
+    raise DataError(f"{what} needs {human_bytes(n_bytes)} in memory; this machine has "
+                    f"{human_bytes(available)} available{ram}. {fix[:1].upper()}{fix[1:]}")
 
 
 def in_memory_notice(path, n_bytes: int, fix: str) -> list[str]:
     """A one-line notice for a big input that must be read into memory (else none)."""
     if n_bytes < NOTICE_BYTES:
         return []
-    return [f"{path} is read into memory ({size_text(n_bytes)}); {fix}"]
+    return [f"{path} is read into memory ({human_bytes(n_bytes)}); {fix}"]

@@ -17,6 +17,7 @@ The numbers are parsed by NumPy's C reader (``np.loadtxt``), not a Python loop.
 from __future__ import annotations
 
 import csv
+import warnings
 from itertools import islice
 from pathlib import Path
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels, row_sources
 from glassnet.errors import DataError
+from glassnet.limits import require_regular
 
 LABEL_NAMES = ("label", "labels", "class", "target", "y")
 DELIMITERS = (",", ";", "\t")
@@ -31,10 +33,12 @@ DELIMITERS = (",", ";", "\t")
 
 def load_csv(path: Path, label_column: str | int | None = None) -> Dataset:
     """A Dataset of plain vectors from a CSV file (``image_shape`` is None)."""
+    require_regular(path, DataError, "CSV file")
     first_rows, delimiter = _head(path)
     header = _has_header(first_rows, label_column)
     names = first_rows[0] if header else [str(j) for j in range(len(first_rows[0]))]
     label, notices = _label_index(path, names, header, label_column)
+    check_rows(path, delimiter, header, len(names))
     features = [j for j in range(len(names)) if j != label]
     X = _read_features(path, delimiter, header, features, names)
     y = _read_labels(path, delimiter, header, label, names)
@@ -59,6 +63,29 @@ def _head(path: Path) -> tuple[list[list[str]], str]:
         raise DataError(f"{path}: found a single column; expected features plus a label "
                         f"column separated by ',', ';' or tabs.")
     return rows, delimiter
+
+
+def check_rows(path: Path, delimiter: str, header: bool, n_cells: int) -> None:
+    """Every row has the first row's number of cells (NumPy would silently ignore extra cells
+    with ``usecols``) and no empty line sits between rows; at least one data row exists.
+    Empty lines at the very end are fine."""
+    blank, rows = None, 0
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f, delimiter=delimiter)
+        for row in islice(reader, int(header), None):
+            if not row:
+                blank = blank or reader.line_num
+                continue
+            if blank is not None:
+                raise DataError(f"{path}: line {blank} is empty but data follows it. Remove the "
+                                f"empty line.")
+            if len(row) != n_cells:
+                raise DataError(f"{path}: line {reader.line_num} has {len(row)} cells, expected "
+                                f"{n_cells} like the first row. Fix that line.")
+            rows += 1
+    if rows == 0:
+        raise DataError(f"{path}: the CSV file has no data rows{' after its header' if header else ''}; "
+                        f"expected one row per example.")
 
 
 def _is_number(text: str) -> bool:
@@ -104,6 +131,12 @@ def _label_index(path: Path, names: list[str], header: bool, label_column):
 
 
 def _loadtxt(path: Path, delimiter: str, header: bool, columns, dtype) -> np.ndarray:
+    with warnings.catch_warnings():  # empty last lines (checked in check_rows) are fine
+        warnings.filterwarnings("ignore", message="Input line .* contained no data")
+        return _loadtxt_columns(path, delimiter, header, columns, dtype)
+
+
+def _loadtxt_columns(path: Path, delimiter: str, header: bool, columns, dtype) -> np.ndarray:
     return np.loadtxt(path, delimiter=delimiter, skiprows=int(header), usecols=columns,
                       dtype=dtype, ndmin=2 if dtype is np.float32 else 1, quotechar='"',
                       comments=None, encoding="utf-8-sig")

@@ -48,8 +48,10 @@ def save(fig: Figure, path, dpi: int = 110) -> Path:
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise ConfigError(f"save: the file must end in .png or .svg. Got {path.name!r} instead.")
-    fig.savefig(path, format=suffix[1:], dpi=dpi)
-    return path
+    from glassnet.files.atomic import atomic_write_bytes
+
+    data = png_bytes(fig, dpi) if suffix == ".png" else svg_text(fig).encode("utf-8")
+    return atomic_write_bytes(path, data)  # a crash never leaves half a picture
 
 
 # ---- training ----------------------------------------------------------------------------------

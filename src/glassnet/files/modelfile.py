@@ -21,12 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.errors import GlassnetError, ModelFileError
+from glassnet.limits import MAX_JSON_DEPTH, json_depth, read_regular
 
 FORMAT_VERSION = 1
 SUFFIX = ".safetensors"
 METADATA_KEY = "glassnet"
 CHECKPOINT_KEY = "glassnet.checkpoint"
-MAX_HEADER_BYTES = 100_000_000  # the safetensors library's own limit
+MAX_HEADER_BYTES = 16_000_000  # glassnet's headers are kilobytes; the library allows 100 MB
 CLASS_TYPES = {"int": int, "str": str, "float": float, "bool": lambda s: s == "True"}
 KNOWN_MAGIC = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image", b"GIF8": "a GIF image",
                b"PK\x03\x04": "a zip (.npz?) file", b"\x93NUMPY": "a .npy array file",
@@ -55,15 +56,26 @@ def _plain(value):
 def decode_json(path, metadata: dict, key: str) -> dict:
     if key not in metadata:
         raise invalid(path, "it has no glassnet metadata (a safetensors file from another program?)")
-    try:
-        document = json.loads(metadata[key])
-    except ValueError as e:
-        raise invalid(path, f"its {key!r} metadata is not valid JSON ({e})") from None
+    document = _json(path, metadata[key], f"its {key!r} metadata")
     if not isinstance(document, dict):
         raise invalid(path, f"its {key!r} metadata is not a JSON object")
     if key == METADATA_KEY:
         _check_version(path, document.get("format_version"))
     return document
+
+
+def _json(path, text: str, what: str):
+    """Parse JSON from a file, refusing nesting deeper than MAX_JSON_DEPTH (a file of 100,000
+    ``[`` would otherwise exhaust the parser's recursion)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise invalid(path, f"{what} nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except ValueError as e:
+        raise invalid(path, f"{what} is not valid JSON (corrupt file?): {_first_line(e)}") from None
+    if json_depth(value) > MAX_JSON_DEPTH:
+        raise invalid(path, f"{what} nests deeper than {MAX_JSON_DEPTH} levels")
+    return value
 
 
 def _check_version(path, version):
@@ -84,10 +96,7 @@ def read_file(path) -> tuple[dict, dict, dict]:
                              f"with: glassnet train DATA --out {path}")
     if path.is_dir():
         raise ModelFileError(f"{path} is a folder, not a model file.")
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise ModelFileError(f"Cannot read model file {path}: {e.strerror or e}.") from None
+    data = read_regular(path, ModelFileError, "model file")
     header = parse_header(path, data)
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict) or not all(isinstance(v, str) for v in metadata.values()):
@@ -117,9 +126,10 @@ def parse_header(path, data: bytes) -> dict:
         raise invalid(path, f"its header declares {length:,} bytes but the file has {len(data) - 8:,} "
                             "after the length field (truncated, or not a safetensors file)")
     try:
-        header = json.loads(data[8 : 8 + length].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+        text = data[8 : 8 + length].decode("utf-8")
+    except UnicodeDecodeError as e:
         raise invalid(path, f"its header is not valid JSON (corrupt file?): {_first_line(e)}") from None
+    header = _json(path, text, "its header")
     if not isinstance(header, dict):
         raise invalid(path, "its header is not a JSON object")
     ends = [entry.get("data_offsets", [0, 0])[-1] for key, entry in header.items()
@@ -299,4 +309,21 @@ def _preprocessor(path, document, tensors, n_features):
         raise invalid(path, f"its preprocessing is malformed or does not fit the input ({_first_line(e)})") from None
     if np.shape(out) != (1, n_features):
         raise invalid(path, f"its preprocessing turns {n_features} features into {np.shape(out)[1:]}")
+    _check_geometry(path, pre, n_features)
+    stray = sorted(set(arrays) - set(pre.arrays()))
+    if stray:
+        raise invalid(path, f"it holds tensor 'preprocessing.{stray[0]}', which its preprocessing "
+                            f"({pre.kind}) does not use")
     return pre
+
+
+def _check_geometry(path, pre, n_features):
+    """The stored image shape and resize size agree with the input layer, so no stored number
+    can make ``predict`` decode or resize to a size the weights were not trained on."""
+    shape = pre.image_shape
+    if shape is not None and math.prod(shape) != n_features:
+        raise invalid(path, f"its preprocessing image_shape {list(shape)} holds {math.prod(shape):,} "
+                            f"values, but the input layer takes {n_features:,}")
+    if pre.size is not None and (shape is None or tuple(pre.size) != tuple(shape[:2])):
+        raise invalid(path, f"its preprocessing size {list(pre.size)} does not match its image_shape "
+                            f"{None if shape is None else list(shape)}")

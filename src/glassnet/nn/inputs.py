@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.backend import CPU, device_of, to_device, to_numpy
-from glassnet.errors import DataError
+from glassnet.errors import ConfigError, DataError
 from glassnet.nn.batches import RAW_KINDS, BatchConverter, as_rows, chunk_of, chunks
 
 
@@ -31,6 +31,7 @@ def check_rows(model, X, name="X", *, finite=True):
     """X's rows, (n, n_features), kept in the dtype they came in (uint8 stays uint8, a
     memmap stays on disk) and checked: the model converts them batch by batch
     (``batch_converter``). Float rows are checked for NaN/inf in chunks; integers need none."""
+    refuse_unusable(X, name)
     if not isinstance(X, np.ndarray) and not getattr(X, "is_row_view", False):
         X = np.asarray(X)
     if X.dtype.kind not in RAW_KINDS:
@@ -109,9 +110,33 @@ def check_X_across(model, X, name):
         raise DataError(f"{name} contains NaN or infinity. Remove or impute those values first.")
     return X
 
+def refuse_unusable(X, name="X") -> None:
+    """Refuse what no network can use: complex numbers, and no rows at all."""
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind is None and not hasattr(X, "__len__"):
+        return  # a scalar: the shape check below names it
+    if kind is None:
+        kind = np.asarray(X).dtype.kind
+    if kind == "c":
+        raise DataError(f"{name} holds complex numbers; a network takes real values. Pass "
+                        f"X.real or np.abs(X), whichever your data means.")
+    if len(X) == 0:
+        raise DataError(f"{name} has no rows (shape {getattr(X, 'shape', (0,))}); pass at least "
+                        f"one sample.")
+
+
+def check_seed(seed) -> None:
+    """A seed is None or a non-negative whole number (an int, not 1.5, "a" or True)."""
+    if seed is None or isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return
+    raise ConfigError(f"seed must be None or a non-negative integer. Got {seed!r} instead.")
+
+
 def encode_labels(model, y, classes=None):
     """Original labels → the loss's targets; sets ``classes_`` on first use."""
     y = np.asarray(y)
+    if y.dtype.kind == "O":
+        y = _object_labels(y)
     if model.task == "regression":
         return y.astype(model.dtype).reshape(len(y), -1)
     if y.ndim != 1:
@@ -134,6 +159,26 @@ def encode_labels(model, y, classes=None):
     if model.task == "binary":
         return index.astype(model.dtype)
     return index.astype(np.intp)
+
+def _object_labels(y: np.ndarray) -> np.ndarray:
+    """Labels given as Python objects: all ints or all strings, never None or a mix."""
+    flat = y.reshape(-1)
+    missing = [i for i, v in enumerate(flat) if v is None or isinstance(v, float) and v != v]
+    if missing:
+        raise DataError(f"y[{missing[0]}] is {flat[missing[0]]!r}: every sample needs a label "
+                        f"({len(missing):,} missing). Drop those rows or fill them in.")
+    kinds = {"int" if isinstance(v, (int, np.integer)) and not isinstance(v, bool) else
+             "str" if isinstance(v, str) else type(v).__name__ for v in flat}
+    try:
+        return np.asarray(flat.tolist()).reshape(y.shape) if len(kinds) == 1 else _mixed(kinds)
+    except (TypeError, ValueError):
+        return _mixed(kinds)
+
+
+def _mixed(kinds) -> np.ndarray:
+    raise DataError(f"y mixes label types ({', '.join(sorted(kinds))}); labels must be all "
+                    f"integers or all strings.")
+
 
 def check_classes(model, classes):
     if len(classes) < 2:

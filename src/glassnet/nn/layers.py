@@ -25,6 +25,7 @@ import numpy as np
 
 from glassnet.backend import CPU, get_device, to_device
 from glassnet.errors import ConfigError, DataError
+from glassnet.limits import check_allocation
 from glassnet.nn.activations import get_activation
 from glassnet.nn.initializers import get_initializer
 
@@ -163,11 +164,16 @@ class Dense(Layer):
         self.input_shape = tuple(input_shape)
         self.output_shape = (self.units,)
         shape = (self.n_in, self.units)
-        self.params = {
-            "W": get_initializer(self.init)(shape, dtype, rng),
-            "b": get_initializer(self.bias_init)((1, self.units), dtype, rng)[0].copy(),
-        }
-        self.grads = {"W": np.zeros_like(self.params["W"]), "b": np.zeros_like(self.params["b"])}
+        what = f"Dense({self.n_in:,} → {self.units:,}): W with its gradient"
+        check_allocation(2 * self.n_in * self.units * np.dtype(dtype).itemsize, what)
+        try:
+            self.params = {
+                "W": get_initializer(self.init)(shape, dtype, rng),
+                "b": get_initializer(self.bias_init)((1, self.units), dtype, rng)[0].copy(),
+            }
+            self.grads = {"W": np.zeros_like(self.params["W"]), "b": np.zeros_like(self.params["b"])}
+        except MemoryError:
+            raise ConfigError(f"{what} does not fit in the memory free now. Use fewer units.") from None
         return self.output_shape
 
     def check_input(self, x):

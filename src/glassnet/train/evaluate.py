@@ -12,6 +12,7 @@ Rows stay RAW here: the model applies its stored preprocessing itself.
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,9 @@ def _raw_preprocessor(model):
 
 
 def _array_file(path: Path, model) -> np.ndarray:
+    from glassnet.data.limits import check_input_file, input_rows
+
+    check_input_file(path)
     try:
         if path.suffix.lower() == ".csv":
             X = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
@@ -234,13 +238,11 @@ def _array_file(path: Path, model) -> np.ndarray:
                     if key is None:
                         raise DataError(f"INPUT {path}: expected an array named 'X'; found {', '.join(X.files)}.")
                     X = X[key]
-    except (OSError, ValueError, EOFError) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
         raise DataError(f"INPUT {path}: cannot read numeric rows ({str(e).splitlines()[0]}).") from None
     if X.dtype.kind not in "biuf":
         raise DataError(f"INPUT {path}: expected numbers, got dtype {X.dtype}.")
-    if X.ndim == 1:
-        X = X.reshape(1, -1)
-    return X.reshape(len(X), -1).astype(np.float32)
+    return input_rows(X, f"INPUT {path}")
 
 
 def predictions(model, names, X) -> list[dict]:

@@ -19,7 +19,7 @@ import numpy as np
 from glassnet.backend import CPU, to_numpy
 from glassnet.errors import ConfigError, DataError, GlassnetWarning
 from glassnet.nn.batches import RowView
-from glassnet.nn.inputs import batch_converter, check_rows
+from glassnet.nn.inputs import batch_converter, check_rows, check_seed
 from glassnet.nn.layers import Dense
 from glassnet.train.loop import History, Trainer
 from glassnet.train.progress import reporters_for
@@ -49,6 +49,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     trainer_hook : called with the ``Trainer`` before it runs (the CLI uses it for Ctrl-C).
     device : "cpu" or "cuda" — moves the model there first (``Sequential.to``); None keeps it.
     """
+    check_seed(seed)
     if device is not None:
         model.to(device)
     on_cpu = model.device is CPU
