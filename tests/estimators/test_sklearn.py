@@ -20,6 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import glassnet as gn
 from glassnet.sklearn import GlassNetClassifier, GlassNetRegressor
+from optimum import assert_same_optimum
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -260,8 +261,10 @@ def test_logistic_regression_sample_weights_match_sklearn():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     weights = np.random.default_rng(0).uniform(0, 3, len(y))
-    ours = gn.LogisticRegression(C=0.5, max_iter=5000, tol=1e-10, dtype="float64").fit(X, y, sample_weight=weights)
+    ours = gn.LogisticRegression(C=0.5, max_iter=5000, tol=1e-8, dtype="float64").fit(X, y, sample_weight=weights)
     with threadpool_limits(limits=1, user_api="blas"):
-        theirs = SkLogisticRegression(C=0.5, max_iter=5000, tol=1e-12).fit(X, y, sample_weight=weights)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-4, atol=1e-6)
+        theirs = SkLogisticRegression(C=0.5, max_iter=5000, tol=1e-8).fit(X, y, sample_weight=weights)
+    assert_same_optimum(X, y, 0.5, ours, theirs, tol=1e-8, sample_weight=weights)
+    unweighted = gn.LogisticRegression(C=0.5, max_iter=5000, tol=1e-8, dtype="float64").fit(X, y)
+    with pytest.raises(AssertionError, match="not stationary"):  # the weights do move the optimum
+        assert_same_optimum(X, y, 0.5, unweighted, theirs, tol=1e-8, sample_weight=weights)
