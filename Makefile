@@ -1,16 +1,20 @@
 # glassnet — `make demo` and `make test` work on a fresh machine: they create .venv and
-# install everything they need first.
+# install everything they need first, at the known-good versions of requirements/constraints.txt.
+# `make test-fast` is the inner loop; `make test-latest` tries the newest releases (docs/testing.md).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+CONSTRAINTS := requirements/constraints.txt
+LATEST := .venv-latest
+FAST   := not browser and not cluster and not cli and not slow
 
-.PHONY: demo test lint install system-deps bench clean
+.PHONY: demo test test-fast test-latest lint install system-deps bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip install -q -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,9 +36,21 @@ lint: install
 test: install system-deps lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
+# The inner loop: no subprocess runs of the command, no browser, no Dask cluster, no slow tests.
+test-fast: install
+	$(PY) -m pytest -q -n 2 -m "$(FAST)"
+
+# The whole suite on the newest releases pyproject.toml allows (no constraints; eager upgrades
+# also move the dependencies already in .venv-latest), to see drift before users do.
+test-latest: system-deps
+	test -x $(LATEST)/bin/python || $(PYTHON) -m venv $(LATEST)
+	$(LATEST)/bin/python -m pip install -q --upgrade pip
+	$(LATEST)/bin/python -m pip install -q --upgrade --upgrade-strategy eager -e '.[test]'
+	$(LATEST)/bin/python -m pytest -q -n 2 --dist loadgroup
+
 bench: install
 	$(PY) -m pip install -q 'torch==2.13.0'
 	$(PY) benchmarks/bench_training.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache glassnet-demo
+	rm -rf $(VENV) $(LATEST) build *.egg-info .pytest_cache glassnet-demo
