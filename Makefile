@@ -36,9 +36,10 @@ lint: install
 test: install system-deps lint
 	$(PY) -m pytest -q -n 2 --dist loadgroup
 
-# The inner loop: no subprocess runs of the command, no browser, no Dask cluster, no slow tests.
+# The inner loop: no subprocess runs of the command, no browser, no Dask cluster, no slow tests
+# (and no hypothesis plugin: no test uses it, and each xdist worker would spend seconds importing it).
 test-fast: install
-	$(PY) -m pytest -q -n 2 -m "$(FAST)"
+	$(PY) -m pytest -q -n 2 -p no:hypothesispytest -m "$(FAST)"
 
 # The whole suite on the newest releases pyproject.toml allows (no constraints; eager upgrades
 # also move the dependencies already in .venv-latest), to see drift before users do.

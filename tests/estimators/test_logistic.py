@@ -36,6 +36,7 @@ def test_binary_matches_sklearn_on_breast_cancer():
     assert np.array_equal(ours.predict(X), theirs.predict(X))
 
 
+@pytest.mark.slow
 def test_multinomial_matches_sklearn_on_digits():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0

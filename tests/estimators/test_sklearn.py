@@ -55,6 +55,7 @@ CHECKED = [
 EXPECTED_FAILURES = {id(estimator): failures for estimator, failures in CHECKED}
 
 
+@pytest.mark.slow
 @parametrize_with_checks([estimator for estimator, _ in CHECKED],
                          expected_failed_checks=lambda estimator: EXPECTED_FAILURES.get(id(estimator), {}))
 def test_sklearn_estimator_checks(estimator, check):
@@ -71,6 +72,7 @@ for estimator in (GlassNetClassifier(max_iter=20), GlassNetRegressor(max_iter=20
 """
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
 def test_array_api_check_that_needs_scipy_array_api():
     """The one check scikit-learn skips above: it needs SCIPY_ARRAY_API=1 before SciPy loads."""
@@ -93,6 +95,7 @@ def test_pipeline_and_cross_val_score(blobs):
     assert scores.shape == (3,) and scores.mean() > 0.75
 
 
+@pytest.mark.slow
 def test_grid_search_with_two_jobs(blobs):
     X, y = blobs
     search = GridSearchCV(GlassNetClassifier(max_iter=40, learning_rate=0.01, random_state=0),
@@ -113,6 +116,7 @@ def test_clone_and_pickle_keep_settings_and_predictions(blobs):
 
 
 # ---- side by side with scikit-learn's MLP --------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("solver, learning_rate", [("sgd", 0.1), ("adam", 0.001)])
 def test_accuracy_matches_mlpclassifier_on_digits(solver, learning_rate):
     """Same 64-64-10 logistic network, solver, learning rate, batch size and epochs; the mean
