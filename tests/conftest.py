@@ -1,3 +1,6 @@
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
@@ -18,11 +21,37 @@ def digits_split():
     return train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
 
 
-def pytest_configure(config):
-    # (also belong in pyproject's [tool.pytest.ini_options] markers)
-    config.addinivalue_line("markers", "gpu: needs CuPy and an NVIDIA GPU; skipped, saying why, elsewhere")
-    config.addinivalue_line("markers", "cluster: uses the session's Dask LocalCluster "
-                                       "(the dask_client fixture, 2 worker processes)")
+# ---- markers (described in pyproject.toml and docs/testing.md) ------------------------------
+CLI_TESTS = Path(__file__).parent / "cli"
+
+
+def pytest_collection_modifyitems(items):
+    """Every test under tests/cli/ runs the command: marked ``cli`` (elsewhere: by hand)."""
+    for item in items:
+        if CLI_TESTS in Path(item.path).parents:
+            item.add_marker(pytest.mark.cli)
+
+
+class NoCommand:
+    """Stands in for ``subprocess`` inside cli_run for a test without the ``cli`` marker."""
+
+    PIPE = subprocess.PIPE
+
+    def run(self, *args, **kwargs):
+        raise AssertionError("this test runs the glassnet command: mark it @pytest.mark.cli "
+                             "(make test-fast leaves those out)")
+
+    Popen = run
+
+
+@pytest.fixture(autouse=True)
+def cli_runs_are_marked(request, monkeypatch):
+    """Keeps the ``cli`` marker honest: an unmarked test that starts the command fails, so
+    ``make test-fast`` never quietly spends seconds on subprocesses."""
+    if request.node.get_closest_marker("cli") is None:
+        import cli_run
+
+        monkeypatch.setattr(cli_run, "subprocess", NoCommand())
 
 
 @pytest.fixture(scope="session")

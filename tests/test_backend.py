@@ -155,6 +155,7 @@ def test_the_hot_math_calls_no_numpy_function_directly(module):
     assert direct == []
 
 
+@pytest.mark.slow
 def test_a_cpu_run_never_imports_cupy_or_dask():
     code = (
         "import sys, numpy as np, glassnet as gn\n"

@@ -150,6 +150,7 @@ def test_export_writes_the_file_and_refuses_what_it_cannot(tmp_path, rng):
 
 
 # ---- the command line ------------------------------------------------------------------------
+@pytest.mark.cli
 def test_cli_export_writes_a_runnable_model(tmp_path, rng):
     model, X = network("sigmoid", "binary", 2, False, "standardize", rng)
     saved = io.save(model, tmp_path / "m.safetensors")
@@ -159,6 +160,7 @@ def test_cli_export_writes_a_runnable_model(tmp_path, rng):
     assert_same_predictions(model, onnx.load(str(tmp_path / "m.onnx")), X)
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("args, phrase", [
     (["export", "{tmp}/none.safetensors", "--onnx", "{tmp}/m.onnx"], "none.safetensors"),
     (["export", "{model}"], "--onnx"),

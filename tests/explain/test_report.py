@@ -34,6 +34,7 @@ def images_of(html):
     return re.findall(r'<img [^>]*src="([^"]+)"', html)
 
 
+@pytest.mark.slow
 def test_report_is_one_self_contained_file(report_html):
     assert report_html.startswith("<!DOCTYPE html>") and report_html.rstrip().endswith("</html>")
     # nothing to fetch: no external src/href/url(), no script, no link to a stylesheet or font
@@ -42,6 +43,7 @@ def test_report_is_one_self_contained_file(report_html):
     assert "@import" not in report_html and "http://" not in report_html and "https://" not in report_html
 
 
+@pytest.mark.slow
 def test_report_has_every_section_and_picture(report_html):
     for key in SECTIONS:
         assert f'<section id="{key}">' in report_html and f'href="#{key}"' in report_html
@@ -55,6 +57,7 @@ def test_report_has_every_section_and_picture(report_html):
         assert image.size[0] > 0 and image.size[1] > 0
 
 
+@pytest.mark.slow
 def test_report_math_is_well_formed_mathml(report_html):
     equations = re.findall(r"<math.*?</math>", report_html, flags=re.S)
     assert len(equations) > 20
@@ -63,6 +66,7 @@ def test_report_math_is_well_formed_mathml(report_html):
     assert "σ(z) = 1 / (1 + e^(−z))" in report_html  # the activation's own formula, as annotation
 
 
+@pytest.mark.slow
 def test_report_numbers_agree_with_evaluation(report_html):
     from glassnet.train.evaluate import evaluate
 
@@ -83,6 +87,7 @@ def test_report_from_arrays_without_history_or_image_shape(tmp_path):
     assert html.count("<details") == 3 and "<math" in html
 
 
+@pytest.mark.slow
 def test_report_of_a_loaded_model_file(tmp_path):
     model = deep_multiclass()
     path = gio.save(model, tmp_path / "m.safetensors")
@@ -166,6 +171,7 @@ def test_cli_explain_errors_are_one_line(model_file, capsys):
     assert "error: --label has labels the model does not know: 'cat'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_cli_report(model_file, capsys, tmp_path):
     path, _, _ = model_file
     out = tmp_path / "report.html"

@@ -216,6 +216,7 @@ def test_write_into_missing_folder_is_a_clear_error(tmp_path):
         io.atomic_write_bytes(tmp_path / "no" / "m.safetensors", b"x")
 
 
+@pytest.mark.slow
 def test_killing_a_writer_at_any_moment_leaves_a_whole_file(saved, tmp_path):
     """SIGKILL a process that keeps saving two different models: the file always loads."""
     path = tmp_path / "m.safetensors"

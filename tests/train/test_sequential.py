@@ -20,6 +20,7 @@ def test_xor_needs_a_hidden_layer():
     assert net.score(XOR_X, XOR_Y) == 1.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1])
 def test_sigmoid_network_reaches_97_percent_on_digits(digits_split, seed):
     Xtr, Xte, ytr, yte = digits_split
