@@ -43,7 +43,8 @@ fuzz: install
 	  tests/files/test_hostile_models.py tests/data/test_hostile_loaders.py
 
 # The inner loop: no subprocess runs of the command, no browser, no Dask cluster, no slow tests
-# (and no hypothesis plugin: no test uses it, and each xdist worker would spend seconds importing it).
+# (and no hypothesis pytest plugin: the property tests run without it, and each xdist worker
+# would spend seconds importing it).
 test-fast: install
 	$(PY) -m pytest -q -n 2 -p no:hypothesispytest -m "$(FAST)"
 
