@@ -57,15 +57,26 @@ def test_one_colour_image_makes_the_set_rgb(tmp_path):
 def test_mixed_folders_follow_the_majority_with_a_notice(tmp_path):
     make_folder(tmp_path, {"a": 3, "b": 3})
     write_png(tmp_path / "b" / "009.png", (200, 10, 10), mode="RGB")
-    write_png(tmp_path / "b" / "010.png", (40, 40, 40), mode="RGB")  # colour file, gray content
+    write_png(tmp_path / "b" / "010.png", (40, 40, 40), mode="RGB")  # colour file, gray picture
     data = load(tmp_path)
-    assert data.channels == "L" and data.X.shape == (8, 12)
-    assert data.notices == ["Converted 2 colour images to grayscale to match the other 6; pass "
+    assert data.channels == "L" and data.X.shape == (8, 12) and data.value_range == 255.0
+    assert data.notices == ["Converted 1 colour image to grayscale to match the other 7; pass "
                             "color=True (--color) to keep colour."]
     gray_of_red = Image.new("RGB", (1, 1), (200, 10, 10)).convert("L").getpixel((0, 0))
     assert data.X[data.sources.index("b/009.png"), 0] == gray_of_red  # Pillow's luma, as predict
+    np.testing.assert_array_equal(data.X, load(tmp_path, grayscale=True).X)
+    resized = load(tmp_path, size=(2, 2))  # resized sets are decoded again as gray
+    np.testing.assert_array_equal(resized.X, load(tmp_path, size=(2, 2), grayscale=True).X)
     kept = load(tmp_path, color=True)
     assert kept.channels == "RGB" and kept.notices == []
+
+
+def test_luma_is_pillows_to_the_last_bit(rng):
+    from glassnet.data.folders import luma
+
+    pixels = rng.integers(0, 256, (500, 3), dtype=np.uint8)
+    pillow = np.asarray(Image.fromarray(pixels.reshape(20, 25, 3), "RGB").convert("L")).reshape(-1)
+    np.testing.assert_array_equal(luma(pixels.astype(np.float32)[None])[0], pillow)
 
 
 def test_mostly_colour_folders_stay_colour_and_say_which_were_gray(tmp_path):

@@ -31,8 +31,8 @@ def folder(root, n=40, size=(6, 5), rgb_at=None, seed=0):
 
 
 def test_the_lazy_folder_has_the_in_memory_rows_labels_and_facts(tmp_path, dask_client):
-    root = folder(tmp_path, rgb_at="b/zz.png")  # one colour image makes the set RGB, lazily too
-    data, eager = load_lazy(root, chunk_rows=16), load(root)
+    root = folder(tmp_path, rgb_at="b/zz.png")  # one colour image makes the lazy set RGB …
+    data, eager = load_lazy(root, chunk_rows=16), load(root, color=True)  # … as color=True does
     assert isinstance(data.X, da.Array) and data.X.chunks[0][0] == 16
     np.testing.assert_array_equal(data.X.compute(), eager.X)
     assert list(data.y) == list(eager.y) and data.sources == eager.sources

@@ -72,7 +72,7 @@ def run_demo(out_dir="glassnet-demo", *, console=None, verbose=1) -> dict:
     console.print(f"[bold]Test accuracy: {report['accuracy']:.4f}[/] ({correct} of "
                   f"{report['n_samples']} test images)   log-loss {report['log_loss']:.4f}")
     console.print(confusion_table(report))
-    explained = explain(model, test.X[0], label=test.y[0])
+    explained = explain(model, test.X[0], label=test.y[0], source=test.sources[0])
     console.print()
     for item in renderables(explained):
         console.print(item)

@@ -27,8 +27,8 @@ from glassnet.train.optimizers import get_optimizer
 DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "adam": 0.001}
 # Settings a resumed run must keep (they shape the network, the data or the exact path of
 # the run); the others may change on --resume.
-FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale", "color",
-                   "standardize", "validation_split", "seed", "label_column")
+FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale",
+                   "color", "standardize", "validation_split", "seed", "label_column")
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "l2", "patience")
 CLI_FIX = "Choose another --out, or add --force to replace it."
 

@@ -12,14 +12,14 @@ recognised by suffix (PNG, JPEG, BMP, GIF, WebP, TIFF, any case); other files (`
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from glassnet.data.dataset import Dataset, classes_of
 from glassnet.data.decode import decode_files
-from glassnet.data.images import IMAGE_SUFFIXES, BadImage, natural_format, opened
+from glassnet.data.images import IMAGE_SUFFIXES, PixelFormat
 from glassnet.errors import DataError
 
 LAYOUT = "Expected DATA/<class name>/<image file>, e.g. DATA/cats/001.png"
@@ -68,34 +68,40 @@ def load_folder(root: str | Path, *, size=None, grayscale: bool = False, color: 
 def _follow_majority(layout: Layout, decoded, size, skip_bad, workers):
     """A colour set whose images are mostly gray is decoded again as gray: (decoded, notice).
 
-    A row is gray when its three channels are equal and its file is stored as gray (the
-    header says so), so a colour photo that happens to be gray still counts as colour.
+    An image counts as gray when its three channels are equal everywhere — read off the
+    decoded rows, no file opened again. (A colour file holding a gray picture loses nothing
+    when made gray, so it is not counted among the converted.)
     """
-    bad = {i for i, _ in decoded.bad}
-    good = [i for i in range(len(layout.paths)) if i not in bad]
     rgb = decoded.X.reshape(len(decoded.X), -1, 3)
-    equal = np.flatnonzero((rgb == rgb[:, :, :1]).all(axis=(1, 2)))
-    n_gray = sum(_stored_gray(layout.paths[good[r]]) for r in equal)
-    n_colour = len(good) - n_gray
+    n_gray = int((rgb == rgb[:, :, :1]).all(axis=(1, 2)).sum())
+    n_colour = len(rgb) - n_gray
     if n_gray == 0:
         return decoded, None
     if n_colour >= n_gray:
         return decoded, (f"Converted {n_gray:,} grayscale {_plural(n_gray, 'image', 'images')} "
                          f"to colour to match the other {n_colour:,}; pass grayscale=True "
                          f"(--grayscale) to make every image gray.")
-    decoded = decode_files(layout.paths, layout.sources, size=size, grayscale=True,
-                           skip_bad=skip_bad, workers=workers)
+    if decoded.opts.resize:  # resizing comes after the mode conversion: decode again
+        decoded = decode_files(layout.paths, layout.sources, size=size, grayscale=True,
+                               skip_bad=skip_bad, workers=workers)
+    else:
+        decoded = replace(decoded, X=luma(rgb), opts=replace(
+            decoded.opts, fmt=PixelFormat("L", 8), grayscale=True))
     return decoded, (f"Converted {n_colour:,} colour {_plural(n_colour, 'image', 'images')} "
                      f"to grayscale to match the other {n_gray:,}; pass color=True (--color) "
                      f"to keep colour.")
 
 
-def _stored_gray(path: str) -> bool:
-    try:
-        with opened(path) as im:
-            return natural_format(im, path).channels == "L"
-    except BadImage:
-        return False
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """(n, pixels, 3) 8-bit RGB values → (n, pixels) gray, exactly as Pillow's ``convert("L")``
+    computes it (ITU-R 601-2 in 16-bit fixed point), so a converted row equals the file
+    decoded gray — as ``predict`` decodes it."""
+    out = np.empty(rgb.shape[:2], dtype=np.float32)
+    for start in range(0, len(rgb), 1024):  # in blocks: no int64 copy of the whole set
+        block = rgb[start:start + 1024].astype(np.int64)
+        weighted = block[..., 0] * 19595 + block[..., 1] * 38470 + block[..., 2] * 7471
+        out[start:start + len(block)] = (weighted + 0x8000) >> 16
+    return out
 
 
 def scan(root: Path) -> Layout:

@@ -12,8 +12,10 @@ Two passes, both on the workers:
 1. **headers** (cheap, no pixels decoded): each chunk of files reports its pixel format and
    image sizes. The formats are widened together exactly as the in-memory loader widens them
    (one colour image makes the set RGB; 16-bit gray stays 16-bit), and without ``size`` every
-   image must have the same (h, w). With ``skip_bad`` files whose header cannot be read are
-   left out here (and listed in ``Dataset.skipped``).
+   image must have the same (h, w). (Unlike ``load``, a mostly gray folder with a few colour
+   images is not made gray: the lazy set keeps the widest format, as ``load(color=True)``.)
+   With ``skip_bad`` files whose header cannot be read are left out here (and listed in
+   ``Dataset.skipped``).
 2. **pixels** (lazy, at compute time): each chunk decoded with those options. A file whose
    header reads but whose pixels do not (a truncated file) stops that computation with the
    usual "Cannot read image" error: its row is already counted, so it cannot be skipped then.

@@ -1,8 +1,8 @@
 """``fit``: from the user's X and y to a running ``Trainer``.
 
 Checks and converts the inputs (rows, labels, sample weights), holds out a validation split,
-warns about hidden layers whose units start identical, attaches the progress reporters, and resumes from
-a checkpoint when asked. The loop itself lives in ``loop``.
+builds the model, warns about hidden layers whose units start identical, attaches the
+progress reporters, and resumes from a checkpoint when asked. The loop lives in ``loop``.
 
 It is also the one door to ``glassnet.distributed``: that package registers itself here when
 it is imported (``register_distributed``), and ``distributed()`` hands it to whoever meets a
