@@ -31,10 +31,13 @@ def folder(root, n=40, size=(6, 5), rgb_at=None, seed=0):
 
 
 def test_the_lazy_folder_has_the_in_memory_rows_labels_and_facts(tmp_path, dask_client):
-    root = folder(tmp_path, rgb_at="b/zz.png")  # one colour image makes the lazy set RGB …
-    data, eager = load_lazy(root, chunk_rows=16), load(root, color=True)  # … as color=True does
+    root = folder(tmp_path, rgb_at="b/zz.png")  # one colour image among gray ones: the majority
+    data, eager = load_lazy(root, chunk_rows=16), load(root)  # (gray) wins, lazily too …
     assert isinstance(data.X, da.Array) and data.X.chunks[0][0] == 16
     np.testing.assert_array_equal(data.X.compute(), eager.X)
+    assert data.channels == eager.channels == "L" and any("Converted 1 colour" in n for n in data.notices)
+    coloured = load_lazy(root, color=True, chunk_rows=16)  # … and color=True keeps colour
+    np.testing.assert_array_equal(coloured.X.compute(), load(root, color=True).X)
     assert list(data.y) == list(eager.y) and data.sources == eager.sources
     assert (data.classes, data.image_shape, data.channels, data.value_range) == \
         (eager.classes, eager.image_shape, eager.channels, eager.value_range)

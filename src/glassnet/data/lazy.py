@@ -12,8 +12,9 @@ Two passes, both on the workers:
 1. **headers** (cheap, no pixels decoded): each chunk of files reports its pixel format and
    image sizes. The formats are widened together exactly as the in-memory loader widens them
    (one colour image makes the set RGB; 16-bit gray stays 16-bit), and without ``size`` every
-   image must have the same (h, w). (Unlike ``load``, a mostly gray folder with a few colour
-   images is not made gray: the lazy set keeps the widest format, as ``load(color=True)``.)
+   image must have the same (h, w). Channels follow the majority as in ``load``: a mostly
+   gray folder with a few colour files (counted from the headers) is decoded gray, with a
+   notice; ``color=True`` keeps colour.
    With ``skip_bad`` files whose header cannot be read are left out here (and listed in
    ``Dataset.skipped``).
 2. **pixels** (lazy, at compute time): each chunk decoded with those options. A file whose
