@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
 from glassnet.errors import DataError
-from glassnet.limits import check_allocation, read_regular
+from glassnet.limits import FILE_FIX, check_allocation, read_regular
 
 IDX_TYPES = {0x08: np.dtype("u1"), 0x09: np.dtype("i1"), 0x0B: np.dtype(">i2"),
              0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
@@ -50,7 +50,7 @@ def read_idx(path: Path, ndim: int) -> np.ndarray:
     expected = math.prod(dims) * dtype.itemsize
     if gzipped:
         check_allocation(expected, f"{path}: its header declares {_shape(dims)} values, which",
-                         DataError)
+                         DataError, FILE_FIX)
         remaining = header + expected + 1 - len(head)  # one byte more: a longer file is refused
         data = head + (_inflate(path, stream, b"", remaining) if remaining > 0 else b"")
         if len(data) == header + expected:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from glassnet.errors import DataError
-from glassnet.limits import check_allocation, open_regular
+from glassnet.limits import FILE_FIX, check_allocation, open_regular
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip
 NPY_MAGIC = b"\x93NUMPY"
@@ -80,7 +80,7 @@ def _check_bytes(origin, shape, dtype, stored: int) -> None:
         raise DataError(f"{origin}: its header declares shape {tuple(shape)} of {dtype} "
                         f"({needed:,} bytes) but only {max(stored, 0):,} bytes follow. The file is "
                         f"truncated or corrupt: save it again.")
-    check_allocation(needed, f"{origin}: shape {tuple(shape)} of {dtype}", DataError)
+    check_allocation(needed, f"{origin}: shape {tuple(shape)} of {dtype}", DataError, FILE_FIX)
 
 
 def check_input_file(path: Path) -> None:
