@@ -14,14 +14,12 @@ channel last; images are flattened in C order and their shape is kept.
 from __future__ import annotations
 
 import re
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
 
 from glassnet.data.dataset import Dataset, check_finite, classes_of, clean_labels
-from glassnet.data.limits import check_member, check_npy, check_npz
+from glassnet.data.limits import ZIP_ERRORS, check_member, check_npy, check_npz
 from glassnet.errors import DataError
 
 RAW_RANGES = {np.dtype(np.uint8): 255.0, np.dtype(np.uint16): 65535.0}
@@ -41,7 +39,7 @@ def load_npz(path: Path) -> Dataset:
                                 f"{', '.join(map(repr, archive.files)) or 'none'}. Save with "
                                 f"np.savez(path, X=X, y=y).")
             X, y = _read_member(archive, "X", path), _read_member(archive, "y", path)
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+    except ZIP_ERRORS as e:
         raise DataError(f"{path}: not a readable .npz archive ({e}).") from None
     return dataset_from_arrays(X, y, str(path))
 
