@@ -239,6 +239,8 @@ CSV_CASES = {
     "a feature that is text": ("a,b,label\n1,2,x\n3,zz,y\n", r"line 3, column 1 \('b'\): 'zz' is not a number"),
     "NaN feature": ("a,b,label\n1,nan,x\n3,4,y\n", "NaN or infinite"),
     "empty label": ("a,b,label\n1,2,\n3,4,y\n", "label column 'label' is empty"),
+    "invalid UTF-8 on the last line (found by fuzzing)": ("a,b,label\n1,2,x\n3,4,y\udcca",
+                                                          r"line 3 is not UTF-8 text \(byte 0xca"),
     "not UTF-8": (b"a,b,label\n1,2,\xff\xfe\n".decode("latin-1"), "cannot read as UTF-8|label"),
 }
 
@@ -247,7 +249,7 @@ CSV_CASES = {
 def test_hostile_csv(tmp_path, case):
     text, phrase = CSV_CASES[case]
     path = tmp_path / "d.csv"
-    path.write_bytes(text.encode("latin-1") if case == "not UTF-8" else text.encode())
+    path.write_bytes(text.encode("latin-1") if case == "not UTF-8" else text.encode("utf-8", "surrogateescape"))
     with pytest.raises(DataError, match=phrase):
         load(path)
 
