@@ -46,13 +46,17 @@ def human_bytes(n: int | float) -> str:
     return f"{n:.0f} EB"
 
 
-def check_allocation(n_bytes: int, what: str, error: type[GlassnetError] = ConfigError) -> None:
+FILE_FIX = "The file is corrupt, or too large for this machine."
+
+
+def check_allocation(n_bytes: int, what: str, error: type[GlassnetError] = ConfigError,
+                     fix: str = "Use a smaller size.") -> None:
     """Refuse ``what`` (e.g. "--hidden 10000000000: the first layer alone") when it needs
     more bytes than this machine's physical memory: the message says both numbers."""
     total = physical_memory()
     if total is not None and n_bytes > total:
         raise error(f"{what} needs {human_bytes(n_bytes)}; this machine has {human_bytes(total)} "
-                    f"of memory. Use a smaller size.")
+                    f"of memory. {fix}")
 
 
 def file_kind(mode: int) -> str:
@@ -95,7 +99,7 @@ def read_regular(path, error: type[GlassnetError], what: str = "file", limit: in
         if limit is not None and size > limit:
             raise error(f"{path} is {human_bytes(size)}, more than the {human_bytes(limit)} a "
                         f"{what} may have here.")
-        check_allocation(size, f"Reading {path}", error)
+        check_allocation(size, f"Reading {path}", error, FILE_FIX)
         try:
             return file.read(size)
         except OSError as e:

@@ -158,7 +158,27 @@ def _empty(tmp_path):
     return path
 
 
+def _patched_zip(flags: int = 0, method: int | None = None):
+    """A valid .npz whose zip headers claim an encrypted member or an unknown compression."""
+    def make(tmp_path):
+        path = _npz(tmp_path, X=np.zeros((2, 2), np.float32), y=np.arange(2))
+        data = bytearray(path.read_bytes())
+        for signature, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+            at = data.find(signature)
+            while at >= 0:
+                data[at + flag_at] |= flags
+                if method is not None:
+                    data[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
+                at = data.find(signature, at + 4)
+        path.write_bytes(bytes(data))
+        return path
+
+    return make
+
+
 NPZ_CASES = {
+    "member flagged as encrypted (found by fuzzing)": (_patched_zip(flags=1), "encrypted"),
+    "unknown compression method 99": (_patched_zip(method=99), "compression"),
     "zero rows": (lambda p: _npz(p, X=np.zeros((0, 4), np.float32), y=np.zeros(0, int)), "holds no rows"),
     "truncated archive": (_truncated, "not a readable .npz archive|not a zip"),
     "text file named .npz": (_text, "not a .npz archive: it is not a zip archive"),
@@ -220,6 +240,8 @@ CSV_CASES = {
     "a feature that is text": ("a,b,label\n1,2,x\n3,zz,y\n", r"line 3, column 1 \('b'\): 'zz' is not a number"),
     "NaN feature": ("a,b,label\n1,nan,x\n3,4,y\n", "NaN or infinite"),
     "empty label": ("a,b,label\n1,2,\n3,4,y\n", "label column 'label' is empty"),
+    "invalid UTF-8 on the last line (found by fuzzing)": ("a,b,label\n1,2,x\n3,4,y\udcca",
+                                                          r"line 3 is not UTF-8 text \(byte 0xca"),
     "not UTF-8": (b"a,b,label\n1,2,\xff\xfe\n".decode("latin-1"), "cannot read as UTF-8|label"),
 }
 
@@ -228,7 +250,7 @@ CSV_CASES = {
 def test_hostile_csv(tmp_path, case):
     text, phrase = CSV_CASES[case]
     path = tmp_path / "d.csv"
-    path.write_bytes(text.encode("latin-1") if case == "not UTF-8" else text.encode())
+    path.write_bytes(text.encode("latin-1") if case == "not UTF-8" else text.encode("utf-8", "surrogateescape"))
     with pytest.raises(DataError, match=phrase):
         load(path)
 

@@ -14,8 +14,6 @@ channel last; images are flattened in C order and their shape is kept.
 from __future__ import annotations
 
 import re
-import zipfile
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,7 +26,7 @@ from glassnet.data.dataset import (
     clean_labels,
     row_sources,
 )
-from glassnet.data.limits import check_member, check_npy, check_npz
+from glassnet.data.limits import ZIP_ERRORS, check_member, check_npy, check_npz
 from glassnet.data.memory import check_fits, in_memory_notice
 from glassnet.errors import DataError
 
@@ -53,7 +51,7 @@ def load_npz(path: Path) -> Dataset:
             n_bytes = archive.zip.getinfo("X.npy").file_size
             check_fits(n_bytes, f"{path} (X, read into memory)", NPZ_FIX)
             X, y = _read_member(archive, "X", path), _read_member(archive, "y", path)
-    except (OSError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as e:
+    except ZIP_ERRORS as e:
         raise DataError(f"{path}: not a readable .npz archive ({e}).") from None
     dataset = dataset_from_arrays(X, y, str(path))
     dataset.notices += in_memory_notice(path, n_bytes, NPZ_FIX)

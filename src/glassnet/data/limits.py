@@ -11,16 +11,21 @@ from __future__ import annotations
 
 import math
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from glassnet.errors import DataError
-from glassnet.limits import check_allocation, open_regular
+from glassnet.limits import FILE_FIX, check_allocation, open_regular
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first member, or an empty zip
 NPY_MAGIC = b"\x93NUMPY"
 MAX_NPY_HEADER = 10_000  # NumPy's own default limit
+# what zipfile raises for a damaged archive: an encrypted-member flag is a RuntimeError, an
+# unknown compression method a NotImplementedError (both found by the fuzz test)
+ZIP_ERRORS = (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError,
+              NotImplementedError)
 
 
 def check_npz(path: Path) -> None:
@@ -51,7 +56,7 @@ def check_member(archive, key: str, path: Path) -> None:
         stored = archive.zip.getinfo(name).file_size
         with archive.zip.open(name) as member:
             shape, dtype, offset = _declared(member, f"{path} (array {key!r})")
-    except (KeyError, zipfile.BadZipFile, OSError, EOFError) as e:
+    except ZIP_ERRORS as e:
         raise DataError(f"{path}: cannot read array {key!r} ({e}).") from None
     if shape is not None:
         _check_bytes(f"{path} (array {key!r})", shape, dtype, stored - offset)
@@ -80,7 +85,7 @@ def _check_bytes(origin, shape, dtype, stored: int) -> None:
         raise DataError(f"{origin}: its header declares shape {tuple(shape)} of {dtype} "
                         f"({needed:,} bytes) but only {max(stored, 0):,} bytes follow. The file is "
                         f"truncated or corrupt: save it again.")
-    check_allocation(needed, f"{origin}: shape {tuple(shape)} of {dtype}", DataError)
+    check_allocation(needed, f"{origin}: shape {tuple(shape)} of {dtype}", DataError, FILE_FIX)
 
 
 def check_input_file(path: Path) -> None:
@@ -93,7 +98,7 @@ def check_input_file(path: Path) -> None:
             with np.load(path, allow_pickle=False) as archive:
                 for key in archive.files:
                     check_member(archive, key, path)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        except (*ZIP_ERRORS, ValueError) as e:
             raise DataError(f"INPUT {path}: not a readable .npz archive ({e}).") from None
     elif suffix == ".npy":
         check_npy(path)

@@ -69,23 +69,44 @@ def check_rows(path: Path, delimiter: str, header: bool, n_cells: int) -> None:
     """Every row has the first row's number of cells (NumPy would silently ignore extra cells
     with ``usecols``) and no empty line sits between rows; at least one data row exists.
     Empty lines at the very end are fine."""
-    blank, rows = None, 0
     with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.reader(f, delimiter=delimiter)
-        for row in islice(reader, int(header), None):
-            if not row:
-                blank = blank or reader.line_num
-                continue
-            if blank is not None:
-                raise DataError(f"{path}: line {blank} is empty but data follows it. Remove the "
-                                f"empty line.")
-            if len(row) != n_cells:
-                raise DataError(f"{path}: line {reader.line_num} has {len(row)} cells, expected "
-                                f"{n_cells} like the first row. Fix that line.")
-            rows += 1
+        try:
+            rows = _count_rows(path, reader, header, n_cells)
+        except UnicodeDecodeError:
+            raise _not_utf8(path) from None
     if rows == 0:
         raise DataError(f"{path}: the CSV file has no data rows{' after its header' if header else ''}; "
                         f"expected one row per example.")
+
+
+def _count_rows(path: Path, reader, header: bool, n_cells: int) -> int:
+    blank, rows = None, 0
+    for row in islice(reader, int(header), None):
+        if not row:
+            blank = blank or reader.line_num
+            continue
+        if blank is not None:
+            raise DataError(f"{path}: line {blank} is empty but data follows it. Remove the "
+                            f"empty line.")
+        if len(row) != n_cells:
+            raise DataError(f"{path}: line {reader.line_num} has {len(row)} cells, expected "
+                            f"{n_cells} like the first row. Fix that line.")
+        rows += 1
+    return rows
+
+
+def _not_utf8(path: Path) -> DataError:
+    """Name the line of the first byte that is not UTF-8 (text files decode in chunks, so the
+    reader's own line count can be far off)."""
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        return DataError(f"{path}: line {line} is not UTF-8 text (byte 0x{raw[e.start]:02x}: "
+                         f"{e.reason}). Save the file as UTF-8.")
+    return DataError(f"{path}: is not UTF-8 text. Save the file as UTF-8.")
 
 
 def _is_number(text: str) -> bool:

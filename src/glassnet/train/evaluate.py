@@ -238,7 +238,7 @@ def _array_file(path: Path, model) -> np.ndarray:
                     if key is None:
                         raise DataError(f"INPUT {path}: expected an array named 'X'; found {', '.join(X.files)}.")
                     X = X[key]
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, RuntimeError, NotImplementedError) as e:
         raise DataError(f"INPUT {path}: cannot read numeric rows ({str(e).splitlines()[0]}).") from None
     if X.dtype.kind not in "biuf":
         raise DataError(f"INPUT {path}: expected numbers, got dtype {X.dtype}.")
