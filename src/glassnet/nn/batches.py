@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-CHUNK_ROWS = 4096
+CHUNK_ROWS = 2048
 RAW_KINDS = "biuf"
 
 
@@ -119,6 +119,12 @@ class BatchConverter:
         out = self._buffers(len(raw), raw.shape[1], raw.dtype)[1]
         self.transform(raw, out)
         return out
+
+    def chunk(self, X, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop of X converted, in the reused float buffer."""
+        if isinstance(X, RowView):
+            return self.gather(X, np.arange(start, stop))
+        return self.convert(X[start:stop])
 
     def convert_all(self, X) -> np.ndarray:
         """Every row converted into one new array (for callers that need all rows at once)."""
