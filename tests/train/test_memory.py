@@ -135,3 +135,16 @@ def test_cli_refuses_a_gzipped_idx_too_big_for_memory_up_front(tmp_path):
     (tmp_path / "train-labels-idx1-ubyte").write_bytes(labels)
     result = glassnet("train", tmp_path, "--out", tmp_path / "m", "--quiet")
     assert_error(result, "needs 100 GB in memory", "this machine has", "gunzip")
+
+
+def test_big_gzipped_idx_says_it_is_read_into_memory(tmp_path, monkeypatch):
+    images = struct.pack(">BBBBIII", 0, 0, 8, 3, 4, 2, 2) + bytes(range(16))
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(images))
+    (tmp_path / "train-labels-idx1-ubyte").write_bytes(struct.pack(">BBBBI", 0, 0, 8, 1, 4)
+                                                       + bytes([0, 1, 0, 1]))
+    monkeypatch.setattr(memory, "NOTICE_BYTES", 16)
+    data = load(tmp_path)
+    assert data.X.dtype == np.uint8 and not isinstance(data.X, np.memmap)
+    np.testing.assert_array_equal(data.X.reshape(-1), np.arange(16))
+    assert len(data.notices) == 1 and "read into memory" in data.notices[0]
+    assert "gunzip" in data.notices[0]
