@@ -7,15 +7,17 @@ copies nothing; ``BatchConverter`` gathers rows into a preallocated raw buffer
 (``np.take(..., out=)``) and converts them into a preallocated float buffer, so a training
 step allocates nothing data-sized.
 
-Measured on MNIST rows (batch 32, 784 features, uint8): take into a buffer then divide into a
-float32 buffer is 1.3× faster than ``X[rows].astype(np.float32) / 255``.
+The conversion divides (x / 255 in float32, exactly as before) rather than multiplying by
+1/255, which would change the last bit of some inputs and so every model's predictions;
+measured on 32–256 MNIST rows the two cost the same within noise, and a 256-entry lookup table
+(exact too) was 2–4× slower.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-CHUNK_ROWS = 4096
+CHUNK_ROWS = 2048
 RAW_KINDS = "biuf"
 
 
@@ -58,14 +60,14 @@ class RowView:
         return rows if dtype is None else rows.astype(dtype, copy=False)
 
     def take(self, rows, out=None) -> np.ndarray:
-        return np.take(self.base, self.index[rows], axis=0, out=out, mode="clip")
+        return self.base.take(self.index[rows], axis=0, out=out, mode="clip")
 
 
 def take_rows(X, rows, out=None) -> np.ndarray:
     """X[rows] — into ``out`` when given (indices are known to be in range)."""
     if isinstance(X, RowView):
         return X.take(rows, out)
-    return np.take(X, rows, axis=0, out=out, mode="clip")
+    return X.take(rows, axis=0, out=out, mode="clip")  # the method: 1 µs less per call
 
 
 def chunks(n: int, size: int = CHUNK_ROWS):
@@ -110,6 +112,8 @@ class BatchConverter:
     def gather(self, X, rows) -> np.ndarray:
         """X[rows] converted, in the reused float buffer (valid until the next call)."""
         raw, out = self._buffers(len(rows), X.shape[1], X.dtype)
+        if self.transform is cast_into and X.dtype == self.dtype:
+            return take_rows(X, rows, out=out)  # rows already in the model's dtype: one copy
         take_rows(X, rows, out=raw)
         self.transform(raw, out)
         return out
@@ -119,6 +123,12 @@ class BatchConverter:
         out = self._buffers(len(raw), raw.shape[1], raw.dtype)[1]
         self.transform(raw, out)
         return out
+
+    def chunk(self, X, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop of X converted, in the reused float buffer."""
+        if isinstance(X, RowView):
+            return self.gather(X, np.arange(start, stop))
+        return self.convert(X[start:stop])
 
     def convert_all(self, X) -> np.ndarray:
         """Every row converted into one new array (for callers that need all rows at once)."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from glassnet.backend import CPU, device_of, to_device, to_numpy
 from glassnet.errors import ConfigError, DataError
-from glassnet.nn.batches import RAW_KINDS, BatchConverter, as_rows, chunk_of, chunks
+from glassnet.nn.batches import RAW_KINDS, BatchConverter, as_rows, chunks
 
 
 def check_X(model, X, name="X", *, on_host=False) -> np.ndarray:
@@ -55,7 +55,7 @@ def check_rows(model, X, name="X", *, finite=True):
     if finite and X.dtype.kind == "f":
         convert = batch_converter(model)
         for start, stop in chunks(len(X)):
-            check_finite_block(convert.convert(chunk_of(X, start, stop)), name, start)
+            check_finite_block(convert.chunk(X, start, stop), name, start)
     return X
 
 
@@ -68,7 +68,7 @@ def forward_rows(model, X, name="X"):
     rows = check_rows(model, X, name, finite=False)
     convert, result = batch_converter(model), None
     for start, stop in chunks(len(rows)):
-        x = convert.convert(chunk_of(rows, start, stop))
+        x = convert.chunk(rows, start, stop)
         if rows.dtype.kind == "f":
             check_finite_block(x, name, start)
         a = model.forward(x)

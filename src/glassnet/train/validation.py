@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from glassnet.backend import namespace_of
-from glassnet.nn.batches import chunk_of, chunks
+from glassnet.nn.batches import chunks
 
 
 def predicted_index(model, out):
@@ -34,7 +34,7 @@ def evaluate_encoded(model, X, target, prefix="", convert=None) -> dict:
 def _evaluate_chunks(model, X, target, prefix, convert) -> dict:
     loss_sum, correct = 0.0, 0
     for start, stop in chunks(len(X)):
-        out = model._forward_for_loss(convert.convert(chunk_of(X, start, stop)), training=False)
+        out = model._forward_for_loss(convert.chunk(X, start, stop), training=False)
         t = target[start:stop]
         loss, _ = model.loss.value_and_gradient(out, t)
         loss_sum += loss * (stop - start)
