@@ -145,6 +145,7 @@ def test_an_unfitted_model_is_refused():
 
 
 # ---- the command line -------------------------------------------------------------------------
+@pytest.mark.cli
 def test_command_writes_the_page(tmp_path, mnist_sized):
     model = gn.save(mnist_sized, tmp_path / "mnist.safetensors")
     result = glassnet("playground", model, "--out", tmp_path / "page.html")
@@ -155,6 +156,7 @@ def test_command_writes_the_page(tmp_path, mnist_sized):
     assert len(html.encode("utf-8")) < MAX_PAGE_BYTES
 
 
+@pytest.mark.cli
 def test_command_errors_are_one_line(tmp_path, mnist_sized):
     model = gn.save(mnist_sized, tmp_path / "mnist.safetensors")
     assert_error(glassnet("playground", model, "--out", tmp_path / "missing" / "page.html"),
@@ -165,6 +167,7 @@ def test_command_errors_are_one_line(tmp_path, mnist_sized):
     assert_error(glassnet("playground", model), "--out")
 
 
+@pytest.mark.cli
 def test_demo_writes_a_playground_next_to_the_report(tmp_path):
     result = glassnet("demo", "--out", tmp_path / "demo")
     assert result.returncode == 0, result.stderr

@@ -128,6 +128,7 @@ def test_check_fits_names_both_numbers(monkeypatch):
     memory.check_fits(2 * 10**9, "X", "-")  # fits: nothing raised
 
 
+@pytest.mark.cli
 def test_cli_refuses_a_gzipped_idx_too_big_for_memory_up_front(tmp_path):
     header = struct.pack(">BBBBIII", 0, 0, 8, 3, 100_000, 1000, 1000)  # claims 100 GB
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(header + bytes(64)))
