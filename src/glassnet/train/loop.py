@@ -178,7 +178,7 @@ class EpochLoop:
         """Record the epoch, move on, then early stopping and callbacks. True: stop training."""
         self.folded = unfold(self.model, self.folded)
         if not weights_finite(self.model):  # a finite loss, then a step that overflowed W
-            raise self._diverged("the weights became NaN or infinite", epoch)
+            raise self._diverged("The weights became NaN or infinite", epoch)
         logs = self._epoch_logs()
         self.history.append(logs)
         self.epoch, self.batch = epoch + 1, 0
@@ -310,7 +310,7 @@ class Trainer(EpochLoop):
         w = self.weights[rows] if self.weights is not None else None
         loss, self.folded = gradient_step(model, self.optimizer, self.params, x, t, w, self.l2, self.n)
         if not math.isfinite(loss):
-            raise self._diverged(f"the training loss became {loss}", epoch)
+            raise self._diverged(f"The training loss became {loss}", epoch)
         self.sums["loss"] += loss * len(rows)
         self.sums["seen"] += len(rows)
         if model.task != "regression":

@@ -51,5 +51,5 @@ def fall_back(model, optimizer, good, what, epoch) -> DivergedError:
     model.set_weights(weights)
     optimizer.load_state_dict(*state)
     optimizer.to(model.device)
-    return DivergedError(f"In epoch {epoch + 1} {what}; the weights of the last good epoch were kept. "
+    return DivergedError(f"{what} in epoch {epoch + 1}; the weights of the last good epoch were kept. "
                          "Try a smaller learning rate or standardized inputs.", epoch=epoch)
