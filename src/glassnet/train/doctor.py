@@ -91,7 +91,8 @@ def diverged(f: Facts):
             "diverged", f"the training loss became NaN or infinite in epoch {epoch}",
             "Each step θ ← θ − η·∂J/∂θ overshot the minimum by more than it gained, so |θ| grew until "
             "z = Wᵀx + b overflowed; the weights of the last good epoch were kept.",
-            f"{f.lr_times(0.1)} (10× smaller), then continue with --resume", epoch=epoch,
+            f"{f.lr_times(0.1)} (10× smaller)" + (", then continue with --resume" if epoch > 1 else ""),
+            epoch=epoch,
             evidence={"loss": "nan/inf", "lr": f.lr})
     loss, bound = f.series("loss"), f.uniform_loss
     if bound is None or not loss:
@@ -222,7 +223,8 @@ def chance_level(f: Facts):
         f"most frequent class scores {f.chance:.3f}",
         "The network learned nothing that a constant answer does not: the outputs p = softmax(z) "
         "hardly depend on x, so ∂J/∂W carries no signal about the classes.",
-        "see the other warnings; otherwise --lr auto to pick a learning rate", epoch=len(accuracy),
+        "the fixes above, if any; otherwise the default --lr and --init (drop both), or --lr auto",
+        epoch=len(accuracy),
         evidence={key: accuracy[-1], "chance": round(f.chance, 4)})
 
 

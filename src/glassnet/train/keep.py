@@ -14,7 +14,7 @@ percentage point:
 
     gap = acc_best − acc_last  >  max(0.01, 2 √(acc_best (1 − acc_best) / n))
 
-On 144 digits validation rows at 0.95 that is 0.036; on 500 MNIST rows at 0.93, 0.023.
+On digits' 180 validation rows at 0.95 that is 0.032; on 500 MNIST rows at 0.93, 0.023.
 Accuracy, not loss, decides: with good learning rates the lowest validation loss often comes
 early, while accuracy is still rising (measured: restoring the lowest-loss epoch lowered test
 accuracy by 0.005 on average), and accuracy is what a user of the model sees.
@@ -38,7 +38,12 @@ def clear_gap(best: float, n_validation: int) -> float:
 
 class KeepBest(Callback):
     """Remembers the weights of the epoch with the highest ``val_accuracy``; ``restore``
-    puts them back when the last epoch is clearly worse (see the module docstring)."""
+    puts them back when the last epoch is clearly worse (see the module docstring).
+
+        keeper = gn.KeepBest(n_validation=len(Xv))
+        model.fit(X, y, validation_data=(Xv, yv), callbacks=[keeper])
+        keeper.restore(model)   # None, or what was put back
+    """
 
     reads_gradients = False
 
