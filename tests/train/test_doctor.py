@@ -119,8 +119,7 @@ def test_keep_best_counts_only_a_clear_gap():
     assert clear_gap(1.0, 100) == 0.01
 
     class Model:
-        def __init__(self):
-            self.w = {"layers.1.W": np.zeros(1)}
+        w = {"layers.1.W": np.zeros(1)}
 
         def get_weights(self):
             return self.w
@@ -128,17 +127,28 @@ def test_keep_best_counts_only_a_clear_gap():
         def set_weights(self, w):
             self.w = w
 
-    class Trainer:
-        model = Model()
-
-    keeper = KeepBest(n_validation=500)
+    model, keeper = Model(), KeepBest(n_validation=500)
     for epoch, accuracy in enumerate([0.90, 0.95, 0.94]):
-        Trainer.model.w = {"layers.1.W": np.full(1, float(epoch))}
-        keeper.on_epoch_end(Trainer, epoch, {"val_accuracy": accuracy})
-    assert keeper.restore(Trainer.model) is None  # 0.01 apart: noise on 500 rows
-    keeper.on_epoch_end(Trainer, 3, {"val_accuracy": 0.80})
-    kept = keeper.restore(Trainer.model)
-    assert kept["epoch"] == 2 and Trainer.model.w["layers.1.W"][0] == 1.0
+        model.w = {"layers.1.W": np.full(1, float(epoch))}
+        assert keeper.update(epoch, {"val_accuracy": accuracy}, model) is False  # never stops
+    keeper.restore(model)
+    assert keeper.kept is None and model.w["layers.1.W"][0] == 2.0  # 0.01 apart: noise on 500 rows
+    keeper.update(3, {"val_accuracy": 0.80}, model)
+    keeper.restore(model)
+    assert keeper.kept["epoch"] == 2 and model.w["layers.1.W"][0] == 1.0
+
+
+def test_keep_best_restores_through_fit(digits_split):
+    Xtr, Xte, ytr, yte = digits_split
+    keeper = KeepBest(n_validation=len(yte))
+    model = build_classifier((64,), 10, activation="relu", init="he_normal")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrainingProblemWarning)
+        history = model.fit(Xtr, ytr, epochs=8, optimizer=gn.SGD(lr=0.2), validation_data=(Xte, yte),
+                            early_stopping=keeper, seed=0, verbose=0)
+    assert history.epochs == 8 and "stopped_epoch" not in history.info
+    best = max(history.val_accuracy)
+    assert (keeper.kept is not None) == (best - history.val_accuracy[-1] > clear_gap(best, len(yte)))
 
 
 def test_find_lr_picks_a_rate_below_the_blow_up_and_only_looks(digits_split):

@@ -248,15 +248,14 @@ def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=N
             warnings.simplefilter("ignore", TrainingProblemWarning)  # printed as a block instead
             history = fit_with_checkpoints(
                 model, train_set.X, train_set.y, checkpoint=checkpoint, settings=stored,
-                callbacks=[keeper] if keeper is not None else [],
                 resume=saved.state if saved is not None else None, run=run,
                 validation_data=(val_set.X, val_set.y) if val_set is not None else None,
                 epochs=settings["epochs"], batch_size=settings["batch_size"], optimizer=optimizer,
-                l2=settings["l2"], seed=settings["seed"], early_stopping=settings["patience"],
+                l2=settings["l2"], seed=settings["seed"], early_stopping=keeper or settings["patience"],
                 verbose=0 if quiet else 1,
                 **({"client": client, "sync_every": settings["sync_every"]} if client is not None else {}),
             )
-        return history, keeper.restore(model) if keeper is not None else None
+        return history, keeper.kept if keeper is not None else None
     except TrainingInterrupted as e:
         note(f"Interrupted: {e} Checkpoint saved to {checkpoint}.")
         note(f"Resume with: {resume_command(click.get_current_context())}")

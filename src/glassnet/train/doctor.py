@@ -21,6 +21,7 @@ UPDATE_EXPLODES = 10.0   # exploding_gradient: an epoch moved W by more than 10 
 VANISHING_RATIO = 1e-3   # vanishing_gradient: first layer's gradient RMS / last layer's
 SATURATED_SHARE = 0.5    # saturated_units: half of a layer's σ(z) outside [0.01, 0.99]
 DEAD_SHARE = 0.5         # dead_units: half of a layer's ReLUs at z ≤ 0 for the whole probe
+STUCK_LOSS = 0.25        # … and only while J is still above L_u / 4: a net that fits is not stuck
 OSCILLATION_RISE = 0.10  # oscillating_loss: an epoch raised J by more than 10 % …
 OSCILLATION_RISES = 3    # … at least 3 times, and the last J is 1.5 × its best
 OSCILLATION_UNSETTLED = 1.5
@@ -128,7 +129,16 @@ def exploding_gradient(f: Facts):
     return None
 
 
+def _stuck(f: Facts) -> bool:
+    """Saturated or dead units matter while the loss is still high: a network that has fitted
+    its data (J near 0) with many saturated units is working, not stuck."""
+    loss, bound = f.series("loss"), f.uniform_loss
+    return bound is None or not loss or loss[-1] > STUCK_LOSS * bound
+
+
 def saturated_units(f: Facts):
+    if not _stuck(f):
+        return None
     for layer in f.layers():
         share = layer.get("saturated")
         if share is not None and share >= SATURATED_SHARE:
@@ -146,6 +156,8 @@ def saturated_units(f: Facts):
 
 
 def dead_units(f: Facts):
+    if not _stuck(f):
+        return None
     for layer in f.layers():
         share = layer.get("dead")
         if share is not None and share >= DEAD_SHARE:

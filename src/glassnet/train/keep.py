@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import math
 
-from glassnet.train.progress import Callback
+from glassnet.train.loop import EarlyStopping
 
 MIN_GAP = 0.01
 STANDARD_ERRORS = 2.0
+NEVER = 2**31 - 1  # patience: keeping the best never stops a run
 
 
 def clear_gap(best: float, n_validation: int) -> float:
@@ -36,39 +37,36 @@ def clear_gap(best: float, n_validation: int) -> float:
     return max(MIN_GAP, STANDARD_ERRORS * spread)
 
 
-class KeepBest(Callback):
-    """Remembers the weights of the epoch with the highest ``val_accuracy``; ``restore``
-    puts them back when the last epoch is clearly worse (see the module docstring).
+class KeepBest(EarlyStopping):
+    """Early stopping that never stops: it remembers the weights of the epoch with the highest
+    ``val_accuracy`` and, at the end of ``fit``, puts them back only when the last epoch is
+    clearly worse (see the module docstring); ``kept`` then says what was done. Being an
+    ``EarlyStopping``, its state travels with checkpoints, so a resumed run keeps the same best.
 
         keeper = gn.KeepBest(n_validation=len(Xv))
-        model.fit(X, y, validation_data=(Xv, yv), callbacks=[keeper])
-        keeper.restore(model)   # None, or what was put back
+        model.fit(X, y, validation_data=(Xv, yv), early_stopping=keeper)
+        keeper.kept   # None, or {"epoch", "val_accuracy", "last_val_accuracy", "threshold"}
     """
 
-    reads_gradients = False
-
     def __init__(self, n_validation: int):
+        super().__init__(patience=NEVER, monitor="val_accuracy", restore_best_weights=True)
         self.n_validation = int(n_validation)
-        self.best, self.best_epoch, self.best_weights = -math.inf, None, None
         self.last = None
+        self.kept = None
 
-    def on_epoch_end(self, trainer, epoch, logs):
+    def update(self, epoch, logs, model) -> bool:
         accuracy = logs.get("val_accuracy")
         if accuracy is None or not math.isfinite(accuracy):
-            return
+            return False
         self.last = accuracy
-        if accuracy > self.best:
-            self.best, self.best_epoch = accuracy, epoch
-            self.best_weights = {k: v.copy() for k, v in trainer.model.get_weights().items()}
+        return super().update(epoch, logs, model)
 
-    def restore(self, model) -> dict | None:
-        """Put back the best weights if the last epoch is clearly worse; returns what was done
-        (best and last accuracy, the epoch, the gap that counted) or None."""
+    def restore(self, model):
         if self.best_weights is None or self.last is None:
-            return None
-        gap = clear_gap(self.best, self.n_validation)
-        if self.best - self.last <= gap:
-            return None
-        model.set_weights(self.best_weights)
-        return {"epoch": self.best_epoch + 1, "val_accuracy": self.best, "last_val_accuracy": self.last,
-                "threshold": round(gap, 4)}
+            return
+        best = -self.best  # EarlyStopping minimizes: it holds −accuracy
+        gap = clear_gap(best, self.n_validation)
+        if best - self.last > gap:
+            model.set_weights(self.best_weights)
+            self.kept = {"epoch": self.best_epoch + 1, "val_accuracy": best, "last_val_accuracy": self.last,
+                         "threshold": round(gap, 4)}
