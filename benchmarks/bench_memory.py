@@ -282,6 +282,7 @@ def train_one_epoch(kind: str, folder: Path, n: int) -> None:
             opt.step()
     else:
         import warnings
+
         from sklearn.neural_network import MLPClassifier
 
         X = X.astype(np.float32) / np.float32(255)  # the uint8 array is freed here

@@ -21,6 +21,7 @@ from glassnet.errors import (
     ModelFileError,
     NotFittedError,
     TrainingInterrupted,
+    TrainingProblemWarning,
 )
 from glassnet.explain import explain
 from glassnet.explain.trace import Trace
@@ -28,7 +29,11 @@ from glassnet.files.io import load, save
 from glassnet.nn.activations import get_activation
 from glassnet.nn.gradcheck import gradcheck, gradient_errors
 from glassnet.nn.layers import Dense, Dropout, Flatten
+from glassnet.train.diagnosis import diagnose
+from glassnet.train.doctor import Diagnosis
+from glassnet.train.keep import KeepBest
 from glassnet.train.loop import EarlyStopping, History
+from glassnet.train.lr_find import find_lr
 from glassnet.train.optimizers import SGD, Adam, Momentum
 from glassnet.train.progress import Callback
 from glassnet.train.schedules import ExponentialDecay, StepDecay
@@ -37,10 +42,10 @@ from glassnet.version import __version__
 
 __all__ = [
     "Adam", "Callback", "ConfigError", "DataError", "Dense", "DivergedError", "Dropout", "EarlyStopping",
-    "ExponentialDecay", "Flatten", "GlassnetError", "GlassnetWarning", "History",
+    "Diagnosis", "ExponentialDecay", "Flatten", "GlassnetError", "GlassnetWarning", "History", "KeepBest",
     "LogisticRegression", "ModelFileError", "Momentum", "NotFittedError", "SGD", "Sequential",
-    "StepDecay", "Trace", "TrainingInterrupted", "explain", "get_activation", "gradcheck",
-    "gradient_errors", "load", "save", "__version__",
+    "StepDecay", "Trace", "TrainingInterrupted", "TrainingProblemWarning", "diagnose", "explain",
+    "find_lr", "get_activation", "gradcheck", "gradient_errors", "load", "save", "__version__",
 ]
 
 

@@ -54,3 +54,48 @@ def unknown_name(kind: str, name: object, valid) -> ConfigError:
 
 class GlassnetWarning(UserWarning):
     """Something that works but is probably not what you want (e.g. zero-initialized hidden layers)."""
+
+
+class TrainingProblemWarning(GlassnetWarning):
+    """A problem the training doctor found (``glassnet.train.doctor``); ``problem`` is its id."""
+
+    problem = ""
+
+
+class DivergedWarning(TrainingProblemWarning):
+    problem = "diverged"
+
+
+class ExplodingGradientWarning(TrainingProblemWarning):
+    problem = "exploding_gradient"
+
+
+class VanishingGradientWarning(TrainingProblemWarning):
+    problem = "vanishing_gradient"
+
+
+class SaturatedUnitsWarning(TrainingProblemWarning):
+    problem = "saturated_units"
+
+
+class DeadUnitsWarning(TrainingProblemWarning):
+    problem = "dead_units"
+
+
+class OscillatingLossWarning(TrainingProblemWarning):
+    problem = "oscillating_loss"
+
+
+class SlowConvergenceWarning(TrainingProblemWarning):
+    problem = "slow_convergence"
+
+
+class ChanceLevelWarning(TrainingProblemWarning):
+    problem = "chance_level"
+
+
+class OverfittingWarning(TrainingProblemWarning):
+    problem = "overfitting"
+
+
+PROBLEM_WARNINGS = {cls.problem: cls for cls in TrainingProblemWarning.__subclasses__()}

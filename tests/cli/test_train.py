@@ -103,8 +103,12 @@ def test_signal_saves_checkpoint_exits_130_and_resume_completes(tmp_path, capsys
 
 
 def test_divergence_is_exit_2_naming_the_epoch(tmp_path):
-    line = assert_error(glassnet("train", "builtin:digits", "--out", tmp_path / "m", "--activation", "relu",
-                                 "--lr", "1e6", "--epochs", "3", "--quiet"), "epoch 1", "smaller learning rate")
+    result = glassnet("train", "builtin:digits", "--out", tmp_path / "m", "--activation", "relu",
+                      "--lr", "1e6", "--epochs", "3", "--quiet")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("warning: diverged: ")  # the diagnosis, then the error
+    line = result.stderr.splitlines()[-1]
+    assert line.startswith("error: ") and "epoch 1" in line and "smaller learning rate" in line
     assert "standardized" in line
     assert not (tmp_path / "m.safetensors").exists()
 

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from glassnet.cli.terminal import printable, safe_console
+from glassnet.files.modelfile import diagnosis_of
 from glassnet.nn.model import network_text
 
 EXIT_INTERRUPTED = 130
@@ -126,6 +127,11 @@ def training_summary(model, path, training: dict) -> Table:
                       if training.get("final_epoch") != history.epochs else "")),
         ("train loss / accuracy", f"{fmt(final.get('loss'))} / {fmt(final.get('accuracy'))}"),
     ]
+    kept = training.get("kept_best")
+    if kept:
+        rows.insert(5, ("kept best", f"validation accuracy {kept['val_accuracy']:.4f} in epoch {kept['epoch']} vs "
+                                     f"{kept['last_val_accuracy']:.4f} in the last (more than the noise "
+                                     f"{kept['threshold']:.3f} apart); --keep last saves the last epoch"))
     if final.get("val_loss") is not None:
         rows.append(("validation loss / accuracy", f"{fmt(final['val_loss'])} / {fmt(final.get('val_accuracy'))}"))
     resumed = " (this session; resumed)" if training.get("resumed") else ""
@@ -179,4 +185,15 @@ def _training_rows(training, history) -> list:
                            + (" (resumed)" if training.get("resumed") else "")))
     final = training.get("final") if isinstance(training.get("final"), dict) else {}
     rows.append(("final metrics", "  ".join(f"{k} {fmt(v)}" for k, v in final.items() if v is not None)))
+    found = diagnosis_of(training)
+    rows.append(("diagnosis", "\n".join(f"{d['problem']}: {d.get('what', '')}; try {d.get('fix', '')}"
+                                        for d in found) if found else "no problems found"))
     return rows
+
+
+def print_diagnosis(found):
+    """The doctor's findings on stderr: per problem ``warning: <id>: …``, the why, ``Try: …``."""
+    for d in found:
+        note(f"warning: {d['problem']}: {d.get('what', '')}")
+        note(f"  {d.get('why', '')}")
+        note(f"  Try: {d.get('fix', '')}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import sys
 import time
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,22 +15,36 @@ from click.core import ParameterSource
 
 from glassnet.cli.budget import check_network_budget
 from glassnet.cli.dask import connect, dask_options
-from glassnet.cli.show import EXIT_INTERRUPTED, note, show_notices, stdout, training_summary
+from glassnet.cli.defaults import DEFAULT_INIT, DEFAULT_LR, auto_lr, default_lr
+from glassnet.cli.show import (
+    EXIT_INTERRUPTED,
+    note,
+    print_diagnosis,
+    show_notices,
+    stdout,
+    training_summary,
+)
 from glassnet.cli.terminal import printable
-from glassnet.cli.types import FRACTION, HIDDEN, NON_NEGATIVE, POSITIVE, SIZE
-from glassnet.errors import ConfigError, DivergedError, ModelFileError, TrainingInterrupted
+from glassnet.cli.types import FRACTION, HIDDEN, LEARNING_RATE, NON_NEGATIVE, SIZE
+from glassnet.errors import (
+    ConfigError,
+    DivergedError,
+    ModelFileError,
+    TrainingInterrupted,
+    TrainingProblemWarning,
+)
 from glassnet.files import io
 from glassnet.files.checkpoints import discard_checkpoint
 from glassnet.nn.activations import ACTIVATIONS
 from glassnet.nn.initializers import INITIALIZERS
+from glassnet.train.keep import KeepBest
 from glassnet.train.optimizers import get_optimizer
 
-DEFAULT_LR = {"sgd": 0.5, "momentum": 0.1, "adam": 0.001}
 # Settings a resumed run must keep (they shape the network, the data or the exact path of
 # the run); the others may change on --resume.
 FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale",
                    "color", "standardize", "validation_split", "seed", "label_column")
-CHANGEABLE_ON_RESUME = ("epochs", "lr", "l2", "patience")
+CHANGEABLE_ON_RESUME = ("epochs", "lr", "l2", "patience", "keep")
 CLI_FIX = "Choose another --out, or add --force to replace it."
 
 
@@ -42,13 +57,14 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
 @click.option("--activation", type=click.Choice(sorted(set(ACTIVATIONS) - {"softmax"})),
               default="sigmoid", show_default=True,
               help="Activation of the hidden layers.")
-@click.option("--init", type=click.Choice(sorted(INITIALIZERS)), default="glorot_uniform",
-              show_default=True,
-              help="Weight initializer of the hidden layers.")
+@click.option("--init", type=click.Choice(sorted(INITIALIZERS)), default=None,
+              help="Weight initializer of the hidden layers [default: he_normal for relu and "
+                   "leaky_relu, glorot_uniform otherwise].")
 @click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
-@click.option("--lr", type=POSITIVE, default=None,
-              help="Learning rate [default: 0.5 sgd, 0.1 momentum, 0.001 adam].")
+@click.option("--lr", type=LEARNING_RATE, default=None,
+              help="Learning rate, or 'auto': a range test that picks one and draws MODEL.lr.png [default: 0.2 sgd, "
+                   "0.02 momentum, 0.001 adam; with sigmoid 2.0 sgd, 0.2 momentum, 0.005 adam].")
 @click.option("--optimizer", type=click.Choice(sorted(DEFAULT_LR)), default="sgd", show_default=True)
 @click.option("--l2", type=NON_NEGATIVE, default=0.0, show_default=True,
               help="L2 penalty λ on the weights.")
@@ -63,6 +79,9 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
               help="Fraction held out to validate each epoch (0: none).")
 @click.option("--patience", type=click.IntRange(min=1), default=None,
               help="Stop after N epochs without improvement; keep the best weights.")
+@click.option("--keep", type=click.Choice(["best", "last"]), default="best", show_default=True,
+              help="With validation: save the best epoch's weights when the last epoch is clearly "
+                   "worse (best), or always the last epoch's (last).")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Makes the run repeat exactly.")
 @click.option("--label-column", default=None, help="CSV data: the label column (name or index).")
@@ -115,18 +134,22 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, keep_checkpoint, dask_
         _check_epochs_left(settings["epochs"], saved.state[1])
     else:
         _refuse_unfinished(checkpoint, force)
-    settings["lr"] = settings["lr"] or DEFAULT_LR[settings["optimizer"]]
+    settings["lr"] = settings["lr"] or default_lr(settings["optimizer"], settings["activation"])
+    settings["init"] = settings["init"] or DEFAULT_INIT.get(settings["activation"], "glorot_uniform")
     with connect(dask_scheduler, dask_local) as client:  # a Dask client, or None: one machine
         dataset, model, train_set, val_set = _prepare(settings, saved, skip_bad, client)
         if not force:
             io.check_overwrite(out, model, CLI_FIX)
         show_notices(dataset.notices)
+        if settings["lr"] == "auto":
+            settings["lr"] = auto_lr(model, train_set, settings, out, client)
         if not quiet:
             note(f"data: {dataset.describe()}")
         started = time.perf_counter()
-        history = _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client)
+        history, kept = _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client)
     model.meta["training"] = _record(settings, history, train_set, val_set,
-                                     time.perf_counter() - started, resumed=saved is not None)
+                                     time.perf_counter() - started, resumed=saved is not None, kept=kept)
+    model.meta["training"]["diagnosis"] = history.info.get("diagnosis", [])
     if not force:
         io.check_overwrite(out, model, CLI_FIX)  # again: the file may have changed meanwhile
     io.save(model, out)
@@ -136,6 +159,7 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, keep_checkpoint, dask_
         print(printable(f"saved {out}"))
     else:
         stdout().print(training_summary(model, out, model.meta["training"]))
+    print_diagnosis(model.meta["training"]["diagnosis"])
 
 
 def _resume_settings(ctx, given: dict, saved: dict, quiet: bool) -> dict:
@@ -261,24 +285,30 @@ def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=N
     from glassnet.files.checkpoints import Run, fit_with_checkpoints
 
     run = Run(checkpoint)
+    keeper = None
+    if val_set is not None and settings.get("keep", "best") == "best" and not settings["patience"]:
+        keeper = KeepBest(len(val_set))
     optimizer = get_optimizer(settings["optimizer"], lr=settings["lr"])
     stored = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
     try:
-        with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported below
-            return fit_with_checkpoints(
+        with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrainingProblemWarning)  # printed as a block instead
+            history = fit_with_checkpoints(
                 model, train_set.X, train_set.y, checkpoint=checkpoint, settings=stored,
                 resume=saved.state if saved is not None else None, run=run,
                 validation_data=(val_set.X, val_set.y) if val_set is not None else None,
                 epochs=settings["epochs"], batch_size=settings["batch_size"], optimizer=optimizer,
-                l2=settings["l2"], seed=settings["seed"], early_stopping=settings["patience"],
+                l2=settings["l2"], seed=settings["seed"], early_stopping=keeper or settings["patience"],
                 verbose=0 if quiet else 1,
                 **({"client": client, "sync_every": settings["sync_every"]} if client is not None else {}),
             )
+        return history, keeper.kept if keeper is not None else None
     except TrainingInterrupted as e:
         note(f"Interrupted: {e} Checkpoint saved to {checkpoint}.")
         note(f"Resume with: {resume_command(click.get_current_context())}")
         raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
     except DivergedError as e:
+        print_diagnosis([d.to_dict() for d in getattr(e, "diagnosis", [])])
         where = (f" The weights from before the loss diverged are in {checkpoint}: continue from "
                  "there with --resume and a smaller --lr." if run.has_checkpoint
                  else " No epoch finished, so nothing was saved.")
@@ -292,10 +322,12 @@ def resume_command(ctx) -> str:
     return shlex.join(["glassnet", *args, "--resume"])
 
 
-def _record(settings, history, train_set, val_set, seconds, resumed) -> dict:
+def _record(settings, history, train_set, val_set, seconds, resumed, kept=None) -> dict:
     """The training summary stored in the model file (``model.meta["training"]``)."""
     best = history.info.get("best_epoch")
     at = best if settings["patience"] and best is not None and best >= 0 else history.epochs - 1
+    if kept is not None:
+        at = kept["epoch"] - 1
     final = {k: v[at] for k, v in history.history.items() if len(v) > at and v[at] is not None}
     return {
         "data": settings["data"],
@@ -306,6 +338,7 @@ def _record(settings, history, train_set, val_set, seconds, resumed) -> dict:
         "seed": settings["seed"],
         "best_epoch": best,
         "final_epoch": at + 1,  # the epoch whose weights were saved (the best, with --patience)
+        "kept_best": kept,  # set when --keep best put back a clearly better epoch
         "stopped_epoch": history.info.get("stopped_epoch"),
         "final": final,
         "seconds": round(seconds, 3),

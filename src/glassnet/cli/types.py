@@ -62,9 +62,23 @@ class NumberType(click.ParamType):
         return number
 
 
+class LearningRateType(NumberType):
+    """A learning rate: a finite number > 0, or 'auto' (the range test, ``train.lr_find``)."""
+
+    def __init__(self):
+        super().__init__(positive=True)
+        self.name = "X>0|auto"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and value.strip().lower() == "auto":
+            return "auto"
+        return super().convert(value, param, ctx)
+
+
 SIZE = SizeType()
 HIDDEN = HiddenType()
 POSITIVE = NumberType(positive=True)
+LEARNING_RATE = LearningRateType()
 NON_NEGATIVE = NumberType(positive=False)
 FRACTION = NumberType(positive=False, below=1.0)
 

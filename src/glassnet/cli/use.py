@@ -9,6 +9,7 @@ from rich.text import Text
 
 from glassnet.cli.show import info_table, note, print_json, show_evaluation, show_notices, stdout
 from glassnet.files import io
+from glassnet.files.modelfile import diagnosis_of
 
 
 @click.command("evaluate")
@@ -93,7 +94,9 @@ def info(model, as_json):
     """
     network = io.load(model)
     if as_json:
-        print_json({**io.read_metadata(model), "parameters": network.n_params()})
+        document = io.read_metadata(model)
+        print_json({**document, "parameters": network.n_params(),
+                    "diagnosis": diagnosis_of(document.get("training"))})
         return
     console = stdout()
     console.print(Text(network.summary()))

@@ -49,8 +49,9 @@ DEFAULT_SYNC_EVERY = 10
 def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, client=None,
         sync_every=DEFAULT_SYNC_EVERY, slots=None, validation_data=None, validation_split=0.0,
         early_stopping=None, seed=None, verbose="auto", l2=0.0, sample_weight=None,
-        classes=None, callbacks=(), resume=None, trainer_hook=None, device=None):
+        classes=None, callbacks=(), resume=None, trainer_hook=None, device=None, diagnose=True):
     """``Sequential.fit`` on a dask array X: parameter averaging over the cluster's workers.
+    (``diagnose`` is accepted and ignored: the training doctor's probe needs rows on one machine.)
 
     Options are those of ``fitting.fit``, plus ``client`` (default: the default client),
     ``sync_every`` (optimizer steps each worker takes between two averagings) and ``slots``

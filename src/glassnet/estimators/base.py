@@ -192,7 +192,8 @@ class GlassNetEstimator(BaseEstimator):
             X, y, epochs=1 if incremental else self.max_iter, batch_size=batch,
             optimizer=self._optimizer, l2=self.l2_, classes=classes,
             sample_weight=None if weights is None else weights / mean_weight,
-            early_stopping=stopper, seed=self._seed(self.n_iter_), verbose=2 if self.verbose else 0)
+            early_stopping=stopper, seed=self._seed(self.n_iter_), verbose=2 if self.verbose else 0,
+            diagnose=False)  # estimators speak scikit-learn (ConvergenceWarning); gn.diagnose(est, X, y) asks
         self._record(history, stopper)
         if not incremental and "stopped_epoch" not in history.info and self.max_iter > 1:
             warnings.warn(f"{type(self).__name__}: max_iter={self.max_iter} epochs reached and the "

@@ -163,7 +163,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         if seed is not None and offset:
             seed = int(np.random.SeedSequence([int(seed), offset]).generate_state(1)[0])
         return {"batch_size": self.batch_size, "optimizer": SGD(lr=self.learning_rate), "l2": l2,
-                "seed": seed, "sample_weight": weights, "verbose": 0}
+                "seed": seed, "sample_weight": weights, "verbose": 0, "diagnose": False}
 
     @available_if(lambda self: self.solver == "sgd")
     def partial_fit(self, X, y, classes=None, sample_weight=None):

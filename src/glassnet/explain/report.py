@@ -25,6 +25,7 @@ from glassnet.errors import ConfigError
 from glassnet.explain import plots
 from glassnet.explain.explainer import explain
 from glassnet.explain.gallery import display_top, mistakes_gallery, sources_table
+from glassnet.explain.health import health_section
 from glassnet.explain.page import page
 from glassnet.explain.render.html import render_html
 from glassnet.explain.render.math import mathml, parse
@@ -68,6 +69,7 @@ def build_report(model, data, *, title=None, n_examples=3, data_name=None, model
     sections = [
         ("model", "The model", _model_section(network, model_name)),
         ("training", "Training", _training_section(network)),
+        ("health", "Training health", health_section(network, figure_html)),
         ("evaluation", "Evaluation", _evaluation_section(metrics, name)),
         ("learned", "What the network learned", _learned_section(network, X)),
         ("mistakes", "Mistakes", _mistakes_section(network, X, metrics)),

@@ -175,6 +175,16 @@ def model_document(model) -> tuple[dict, dict]:
     return document, tensors
 
 
+def diagnosis_of(training) -> list[dict]:
+    """The training doctor's findings stored under ``training["diagnosis"]`` (a list of
+    objects with problem, epoch, layer, evidence, what, why, fix). Files written before the
+    doctor existed have none: []. Malformed entries are left out rather than trusted."""
+    found = training.get("diagnosis") if isinstance(training, dict) else None
+    if not isinstance(found, list):
+        return []
+    return [d for d in found if isinstance(d, dict) and isinstance(d.get("problem"), str)]
+
+
 def encode_classes(classes):
     if classes is None:
         return None

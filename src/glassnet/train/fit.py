@@ -21,6 +21,8 @@ from glassnet.errors import ConfigError, DataError, GlassnetWarning
 from glassnet.nn.batches import RowView
 from glassnet.nn.inputs import batch_converter, check_rows, check_seed
 from glassnet.nn.layers import Dense
+from glassnet.train.checkup import run_diagnosed
+from glassnet.train.instruments import Instruments
 from glassnet.train.loop import History, Trainer
 from glassnet.train.progress import reporters_for
 
@@ -28,7 +30,7 @@ from glassnet.train.progress import reporters_for
 def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_data=None,
         validation_split=0.0, early_stopping=None, seed=None, verbose="auto", l2=0.0,
         sample_weight=None, classes=None, callbacks=(), resume=None, trainer_hook=None,
-        device=None) -> History:
+        device=None, diagnose=True) -> History:
     """Train ``model`` on (X, y) by mini-batch gradient descent and return its ``History``.
 
     Parameters
@@ -48,6 +50,8 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     resume : a checkpoint ``(arrays, scalars)`` from ``Trainer.state_dict()`` to continue.
     trainer_hook : called with the ``Trainer`` before it runs (the CLI uses it for Ctrl-C).
     device : "cpu" or "cuda" — moves the model there first (``Sequential.to``); None keeps it.
+    diagnose : take the doctor's readings each epoch (``train.instruments``) and, at the end,
+        set ``history.diagnosis`` and warn (a ``TrainingProblemWarning``) about each problem.
     """
     check_seed(seed)
     if device is not None:
@@ -73,7 +77,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
                       early_stopping=early_stopping, convert=batch_converter(model) if on_cpu else None,
-                      callbacks=[*reporters_for(verbose), *callbacks])
+                      callbacks=[*reporters_for(verbose), *callbacks, *([Instruments()] if diagnose else [])])
     if resume is not None:
         if not model.built:
             model.build(X.shape[1:], np.random.default_rng(0))
@@ -83,7 +87,9 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     warn_symmetric_hidden(model)
     if trainer_hook is not None:
         trainer_hook(trainer)
-    return trainer.run()
+    if not diagnose:
+        return trainer.run()
+    return run_diagnosed(trainer)
 
 
 def check_sample_weight(sample_weight, n, dtype):

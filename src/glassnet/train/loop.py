@@ -22,7 +22,7 @@ from glassnet.errors import ConfigError, DivergedError, TrainingInterrupted
 from glassnet.nn.layers import Dropout
 from glassnet.train.optimizers import get_optimizer
 from glassnet.train.progress import Callback
-from glassnet.train.step import gradient_step, unfold
+from glassnet.train.step import fall_back, gradient_step, unfold, weights_finite
 from glassnet.train.validation import evaluate_encoded, predicted_index
 
 METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -46,6 +46,8 @@ class History:
     def __getattr__(self, name):
         if name in METRICS:
             return self.history[name]
+        if name == "diagnosis":  # set by train.checkup after fit; a loaded history keeps it as data
+            return self.info.get("diagnosis", [])
         raise AttributeError(name)
 
     def to_dict(self) -> dict:
@@ -135,7 +137,7 @@ class EpochLoop:
     def run(self) -> History:
         """Train until ``epochs`` are done, early stopping says so, or a stop is requested."""
         self._prepare()
-        self.last_good = {k: v.copy() for k, v in self.model.get_weights().items()}
+        self._keep_good()
         for callback in self.callbacks:
             callback.on_train_begin(self)
         try:
@@ -177,11 +179,13 @@ class EpochLoop:
     def _finish_epoch(self, epoch) -> bool:
         """Record the epoch, move on, then early stopping and callbacks. True: stop training."""
         self.folded = unfold(self.model, self.folded)
+        if not weights_finite(self.model):  # a finite loss, then a step that overflowed W
+            raise self._diverged("The weights became NaN or infinite", epoch)
         logs = self._epoch_logs()
         self.history.append(logs)
         self.epoch, self.batch = epoch + 1, 0
         self.sums = {"loss": 0.0, "correct": 0, "seen": 0}
-        self.last_good = {k: v.copy() for k, v in self.model.get_weights().items()}
+        self._keep_good()
         stop = self.early_stopping is not None and self.early_stopping.update(epoch, logs, self.model)
         if stop:
             self.history.info["stopped_epoch"] = epoch
@@ -190,6 +194,15 @@ class EpochLoop:
         if self.stop_requested and self.epoch < self.epochs:
             self._interrupt()
         return stop
+
+    def _keep_good(self):
+        """Copy the weights and optimizer state that a divergence falls back to."""
+        self.last_good = {k: v.copy() for k, v in self.model.get_weights().items()}
+        self.last_good_optimizer = self.optimizer.state_dict()
+
+    def _diverged(self, what, epoch) -> DivergedError:
+        self.folded = unfold(self.model, self.folded)
+        return fall_back(self.model, self.optimizer, (self.last_good, self.last_good_optimizer), what, epoch)
 
     # ---- checkpoints -------------------------------------------------------------------
     def state_dict(self) -> tuple[dict, dict]:
@@ -303,13 +316,7 @@ class Trainer(EpochLoop):
         w = self.weights[rows] if self.weights is not None else None
         loss, self.folded = gradient_step(model, self.optimizer, self.params, x, t, w, self.l2, self.n)
         if not math.isfinite(loss):
-            self.folded = unfold(model, self.folded)
-            model.set_weights(self.last_good)
-            raise DivergedError(
-                f"The training loss became {loss} in epoch {epoch + 1}; the weights of the last "
-                "good epoch were kept. Try a smaller learning rate or standardized inputs.",
-                epoch=epoch,
-            )
+            raise self._diverged(f"The training loss became {loss}", epoch)
         self.sums["loss"] += loss * len(rows)
         self.sums["seen"] += len(rows)
         if model.task != "regression":

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import math
 
+from glassnet.errors import DivergedError
+
 
 def gradient_step(model, optimizer, params, x, target, weights, l2, n) -> tuple[float, float]:
     """Forward, backward and update on one batch; returns (J, s): the batch's objective and
@@ -34,3 +36,20 @@ def unfold(model, scale: float) -> float:
             for g in layer.grads.values():
                 g *= g.dtype.type(inverse)
     return 1.0
+
+
+def weights_finite(model) -> bool:
+    """True when every weight and bias is a finite number (checked once per epoch)."""
+    return all(bool(model.xp.isfinite(theta).all()) for _, theta, _ in model.parameters())
+
+
+def fall_back(model, optimizer, good, what, epoch) -> DivergedError:
+    """Put back ``good`` = (weights, optimizer state) of the last good epoch, so that neither
+    the model nor the optimizer (momentum, Adam's moments) keeps a non-finite number; returns
+    the error to raise."""
+    weights, state = good
+    model.set_weights(weights)
+    optimizer.load_state_dict(*state)
+    optimizer.to(model.device)
+    return DivergedError(f"{what} in epoch {epoch + 1}; the weights of the last good epoch were kept. "
+                         "Try a smaller learning rate or standardized inputs.", epoch=epoch)
