@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-CHUNK_ROWS = 2048
+CHUNK_ROWS = 512
 RAW_KINDS = "biuf"
 
 
