@@ -53,7 +53,7 @@ def test_a_huge_but_finite_loss_does_not_pass_silently(tmp_path):
 def test_divergence_prints_the_diagnosis_keeps_a_finite_checkpoint_and_resumes(tmp_path):
     out = tmp_path / "m"
     common = ["train", DIGITS, "--out", out, "--activation", "relu", "--quiet"]
-    assert glassnet(*common, "--epochs", "2").returncode == 0
+    assert glassnet(*common, "--epochs", "2", "--keep-checkpoint").returncode == 0
     diverged = glassnet(*common, "--epochs", "4", "--lr", "1e19", "--resume")
     assert diverged.returncode == 2
     assert diverged.stderr.splitlines()[-1].startswith("error: The training loss became nan in epoch 3")

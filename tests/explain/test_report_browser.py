@@ -93,7 +93,7 @@ def test_report_in_chromium(report_path, browser_page):
     assert facts["scriptHeights"] and min(facts["scriptHeights"]) > 0
     assert facts["pageWidth"] <= facts["viewWidth"], "the page is wider than a laptop screen"
     assert facts["overflowingTables"] == 0
-    assert facts["headings"] == ["The model", "Training", "Evaluation", "What the network learned",
+    assert facts["headings"] == ["The model", "Training", "Training health", "Evaluation", "What the network learned",
                                  "Mistakes", "Predictions explained"]
 
 
