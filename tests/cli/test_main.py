@@ -69,6 +69,8 @@ def test_demo_trains_explains_and_saves_in_seconds(tmp_path):
     model = io.load(tmp_path / "demo" / "model.safetensors")
     assert model.meta["training"]["final"]["test_accuracy"] == pytest.approx(accuracy, abs=1e-4)
     assert (tmp_path / "demo" / "report.html").stat().st_size > 10_000
+    page = tmp_path / "demo" / "playground.html"  # the playground, written next to the report
+    assert str(page) in result.stdout and page.stat().st_size > 10_000
 
 
 # ---- info, evaluate, predict ---------------------------------------------------------------------

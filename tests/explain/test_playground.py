@@ -165,12 +165,3 @@ def test_command_errors_are_one_line(tmp_path, mnist_sized):
     assert_error(glassnet("playground", tmp_path / "notes.txt", "--out", tmp_path / "page.html"),
                  "notes.txt")
     assert_error(glassnet("playground", model), "--out")
-
-
-@pytest.mark.cli
-def test_demo_writes_a_playground_next_to_the_report(tmp_path):
-    result = glassnet("demo", "--out", tmp_path / "demo")
-    assert result.returncode == 0, result.stderr
-    page = tmp_path / "demo" / "playground.html"
-    assert str(page) in result.stdout and page.stat().st_size > 10_000
-    assert (tmp_path / "demo" / "report.html").exists()
