@@ -3,8 +3,9 @@
 SGD and Momentum apply η·∂J/∂θ. Rather than multiply every weight gradient by η (one more pass
 over each W), the step multiplies the small output gradient ∂L/∂z (batch × outputs) by s = η
 before backpropagation, which then delivers s·∂J/∂θ directly (``Optimizer.grad_scale``).
-Measured on one epoch of 784-128-10 on MNIST: the fold saves 7 % at batch 64 and 3 % at batch
-256 against an update through a scratch buffer that leaves the gradients as they are.
+Measured on one epoch of 784-128-10 on MNIST (benchmarks/bench_fold.py): the fold saves 4–7 %
+at batch 64 and 0–3 % at batch 256 against an update through a scratch buffer that leaves the
+gradients as they are.
 
 The fold lives here and nowhere else. Until ``unfold`` runs, the layers' grads hold s·∂J/∂θ;
 the training loops unfold before anything a user can see (a callback that reads gradients,
