@@ -1,10 +1,17 @@
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+
+# The commands the tests start may cache their bytecode (some machines set
+# PYTHONDONTWRITEBYTECODE, which makes every `glassnet` process compile glassnet anew).
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture

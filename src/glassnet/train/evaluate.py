@@ -3,7 +3,7 @@
 * ``load_for_model(spec, model)`` loads DATA the way the model was trained (resized to the
   trained size, converted to its channels) and checks it fits the input layer.
 * ``evaluate(model, X, y)`` — accuracy, log-loss, per-class precision/recall/F1 and the
-  confusion matrix, computed by scikit-learn's metrics.
+  confusion matrix (train/metrics.py, scikit-learn's definitions).
 * ``read_inputs(paths, model)`` turns image files, folders of images and array files into
   raw rows; ``predictions(model, names, X)`` gives label and probability for each.
 
@@ -83,6 +83,49 @@ def align_labels(y, classes, origin="DATA"):
 
 
 # ---- metrics ---------------------------------------------------------------------------------
+# scikit-learn's definitions exactly (confusion_matrix, precision_recall_fscore_support with
+# zero_division=0, log_loss with p clipped to [ε, 1 − ε]), checked against scikit-learn in
+# tests/train/test_metrics.py. Written here from counts because importing sklearn.metrics costs
+# about 2 s, which every `glassnet evaluate` and validated `glassnet train` would pay.
+def class_indices(y, classes) -> np.ndarray:
+    """The position of each label of ``y`` in ``classes`` (every label must be one of them)."""
+    classes = np.asarray(classes)
+    y = np.asarray(y)
+    if classes.dtype.kind == "O" or y.dtype.kind == "O":
+        where = {c: i for i, c in enumerate(classes.tolist())}
+        return np.fromiter((where[v] for v in y.tolist()), np.intp, len(y))
+    order = np.argsort(classes, kind="stable")
+    return order[np.searchsorted(classes, y, sorter=order)]
+
+
+def confusion(true_index, predicted_index, n_classes: int) -> np.ndarray:
+    """C[i, j] = how many rows of class i were predicted as class j."""
+    pairs = np.asarray(true_index, np.int64) * n_classes + np.asarray(predicted_index, np.int64)
+    return np.bincount(pairs, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def precision_recall_f1(matrix: np.ndarray):
+    """(precision, recall, F1, support) per class from a confusion matrix; 0 where undefined.
+
+    precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2·TP / (2·TP + FP + FN)."""
+    hits = np.diag(matrix).astype(np.float64)
+    support = matrix.sum(axis=1)
+    predicted = matrix.sum(axis=0)
+
+    def ratio(top, bottom):
+        return np.divide(top, bottom, out=np.zeros_like(top), where=bottom > 0)
+
+    f1 = ratio(2 * hits, support + predicted)
+    return ratio(hits, predicted), ratio(hits, support), f1, support
+
+
+def log_loss(proba: np.ndarray, true_index: np.ndarray) -> float:
+    """−(1/n) Σ log p(true class), p clipped to [ε, 1 − ε] so a confident mistake stays finite."""
+    eps = np.finfo(proba.dtype if proba.dtype.kind == "f" else np.float64).eps
+    p_true = proba[np.arange(len(true_index)), true_index].astype(np.float64)
+    return float(-np.mean(np.log(np.clip(p_true, eps, 1 - eps))))
+
+
 LIKELY_MISLABELED = 0.9  # a mistake the model makes with p ≥ this is worth a look at the label
 
 
@@ -102,8 +145,6 @@ def evaluate(model, X, y, sources=None) -> Evaluation:
     ``sources`` names each row (``Dataset.sources``: a file path or ``file[row]``); without
     it a mistake's source is its row index. Mistakes are sorted most confident first.
     """
-    from sklearn.metrics import confusion_matrix, log_loss, precision_recall_fscore_support
-
     if model.task == "regression":
         raise ConfigError("evaluate needs a classifier (sigmoid or softmax output layer).")
     if is_dask_array(X):  # chunk-parallel on the cluster, the same keys
@@ -113,14 +154,14 @@ def evaluate(model, X, y, sources=None) -> Evaluation:
     classes = model.classes_
     y = align_labels(y, classes)
     proba = model.predict_proba(X)
-    predicted = classes[np.argmax(proba, axis=1)]
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y, predicted, labels=classes, zero_division=0
-    )
+    truth, chosen = class_indices(y, classes), np.argmax(proba, axis=1)
+    predicted = classes[chosen]
+    matrix = confusion(truth, chosen, len(classes))
+    precision, recall, f1, support = precision_recall_f1(matrix)
     return Evaluation({
         "n_samples": int(len(y)),
         "accuracy": float(np.mean(predicted == y)),
-        "log_loss": float(log_loss(y, proba, labels=classes)),
+        "log_loss": log_loss(proba, truth),
         "macro_f1": float(np.mean(f1)),
         "classes": [json_scalar(c) for c in classes],
         "per_class": [
@@ -128,7 +169,7 @@ def evaluate(model, X, y, sources=None) -> Evaluation:
              "support": int(s)}
             for c, p, r, f, s in zip(classes, precision, recall, f1, support)
         ],
-        "confusion_matrix": confusion_matrix(y, predicted, labels=classes).tolist(),
+        "confusion_matrix": matrix.tolist(),
         "mistakes": mistakes(y, predicted, proba.max(axis=1), sources),
     })
 

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from glassnet.backend import CPU, to_numpy
+from glassnet.data.split import split_rows
 from glassnet.errors import ConfigError, DataError, GlassnetWarning
 from glassnet.nn.batches import RowView
 from glassnet.nn.inputs import batch_converter, check_rows, check_seed
@@ -101,16 +102,16 @@ def check_sample_weight(sample_weight, n, dtype):
 
 def _split_off(X, y, sample_weight, fraction, seed, view=False):
     """(train X, y, weights, validation (X, y)); ``view``: the X parts are RowViews (no copy)."""
-    from sklearn.model_selection import train_test_split
-
     if not 0.0 < float(fraction) < 1.0:
         raise ConfigError(f"validation_split must be in (0, 1). Got {fraction!r} instead.")
-    rows = np.arange(len(X))
-    labels = y if y.ndim == 1 and y.dtype.kind in "iuUSO" else None
-    try:
-        train, val = train_test_split(rows, test_size=fraction, random_state=seed, stratify=labels)
-    except ValueError:  # too few samples of some class to stratify
-        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+    fraction = float(fraction)
+    if y.ndim == 1 and y.dtype.kind in "iuUSO":  # class labels: stratified if they allow it
+        try:
+            train, val = split_rows(y, fraction, seed)
+        except ValueError:  # too few samples of some class to stratify
+            train, val = split_rows(y, fraction, seed, stratify=False)
+    else:
+        train, val = split_rows(y, fraction, seed, stratify=False)
     weights = sample_weight[train] if sample_weight is not None else None
     if view:
         return RowView(X, train), y[train], weights, (RowView(X, val), y[val])
