@@ -7,6 +7,17 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+
+# One BLAS thread per process. `make test` runs two xdist workers on two cores, and each
+# starts `glassnet` processes: OpenBLAS's default of one thread per core then oversubscribes
+# the machine, and its spinning threads make a 32×784·784×128 product 10× slower (measured
+# 0.7–1.1 ms with one thread, 9–18 ms with two, while other processes ran). The environment
+# reaches the xdist workers and every command started by a test; threadpoolctl covers a
+# process that had loaded NumPy before this file ran.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+threadpool_limits(limits=1)
 
 # The commands the tests start may cache their bytecode (some machines set
 # PYTHONDONTWRITEBYTECODE, which makes every `glassnet` process compile glassnet anew).
