@@ -160,3 +160,16 @@ def test_find_lr_picks_a_rate_below_the_blow_up_and_only_looks(digits_split):
     assert 0.01 <= finding.lr <= 0.5  # relu + sgd trains well from 0.05 to 0.5 (docs/doctor.md)
     assert finding.losses[-1] > min(finding.losses) and len(finding.lrs) < 300  # stopped at the blow-up
     assert all(np.array_equal(before[k], v) for k, v in model.get_weights().items())
+
+
+def test_find_lr_says_when_the_loss_never_fell(digits_split):
+    """Sigmoid + plain SGD sits on its plateau (J ≈ ln 10) through all 300 steps of the test:
+    the curve's minimum is noise, so the finding is inconclusive and says so."""
+    Xtr, _, ytr, _ = digits_split
+    model = build_classifier((64,), 10, activation="sigmoid", init="glorot_uniform")
+    with pytest.warns(gn.TrainingProblemWarning, match=r"fell only \d+%"):
+        finding = gn.find_lr(model, Xtr, ytr, optimizer="sgd")
+    assert not finding.conclusive and finding.fall < 0.2
+    assert finding.start_loss == pytest.approx(np.log(10), rel=0.15)
+    relu = build_classifier((64,), 10, activation="relu", init="he_normal")
+    assert gn.find_lr(relu, Xtr, ytr, optimizer="sgd").conclusive

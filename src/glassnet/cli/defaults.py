@@ -6,8 +6,10 @@ seeds each (benchmarks/calibrate_defaults.py; the table is in docs/doctor.md, "D
 
 from __future__ import annotations
 
+import warnings
+
 from glassnet.cli.show import note
-from glassnet.errors import ConfigError
+from glassnet.errors import ConfigError, TrainingProblemWarning
 
 # Defaults measured on every activation × optimizer × input scaling (docs/doctor.md, "Defaults"):
 # σ'(z) ≤ 1/4 shrinks every gradient that passes a sigmoid layer, so sigmoid gets its own,
@@ -33,10 +35,19 @@ def auto_lr(model, train_set, settings, out, client=None) -> float:
 
     if client is not None:
         raise ConfigError("--lr auto runs the range test on one machine; give a number with --dask-*.")
-    finding = find_lr(model, train_set.X, train_set.y, optimizer=settings["optimizer"],
-                      batch_size=settings["batch_size"], seed=settings["seed"])
+    with warnings.catch_warnings():  # an inconclusive test is said below, in its own words
+        warnings.simplefilter("ignore", TrainingProblemWarning)
+        finding = find_lr(model, train_set.X, train_set.y, optimizer=settings["optimizer"],
+                          batch_size=settings["batch_size"], seed=settings["seed"])
     picture = out.with_name(out.stem + ".lr.png")
     atomic_write_bytes(picture, png_bytes(lr_range_figure(finding)))
+    if not finding.conclusive:
+        lr = default_lr(finding.optimizer, settings["activation"])
+        note(f"lr auto: over the range test's {len(finding.lrs)} steps the smoothed loss fell only "
+             f"{finding.fall:.0%} (from {finding.start_loss:.3g} to {min(finding.losses):.3g}), "
+             f"too little to pick a rate from, so training uses the measured default --lr {lr:g} "
+             f"for {settings['activation']} + {finding.optimizer}; curve: {picture}")
+        return lr
     note(f"lr auto: a range test over {len(finding.lrs)} steps picked --lr {finding.lr:g} for "
          f"{finding.optimizer} (a tenth of the rate where the smoothed loss was lowest); curve: {picture}")
     return finding.lr

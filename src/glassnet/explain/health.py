@@ -91,7 +91,9 @@ def lr_range_figure(finding) -> Figure:
     fig = Figure(figsize=(6, 3.4), layout="constrained")
     ax = fig.add_subplot(1, 1, 1)
     ax.plot(finding.lrs, finding.losses, color="#1f6feb")
-    ax.axvline(finding.lr, color="#d1242f", linestyle="--", label=f"picked η = {finding.lr:g}")
+    label = (f"picked η = {finding.lr:g}" if finding.conclusive else
+             f"no pick: J fell only {finding.fall:.0%}")
+    ax.axvline(finding.lr, color="#d1242f", linestyle="--", label=label)
     ax.set(xscale="log", xlabel="learning rate η", ylabel="smoothed training loss J",
            title=f"learning-rate range test ({finding.optimizer})")
     ax.grid(alpha=0.3)

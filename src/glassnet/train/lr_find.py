@@ -8,23 +8,33 @@ exceeds four times its best. The pick is the rate at the smoothed J's minimum di
 the minimum is already at the edge of divergence, and a tenth of it is still in the fast-falling
 part (L. Smith, "Cyclical learning rates", 2017; the fast.ai convention).
 
+The pick needs a curve that fell. A sigmoid network under plain SGD often sits on its initial
+plateau (J ≈ ln K for K classes) for longer than the whole test: the smoothed J then wanders
+by noise and its minimum says nothing about a good rate. So the finding says whether J fell
+by at least a fifth from where it started (``conclusive``); when it did not, ``find_lr``
+warns (a ``TrainingProblemWarning``) and ``glassnet train --lr auto`` keeps the measured
+default rate instead, saying so.
+
 The model's weights are put back afterwards: the test only looks.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet.errors import ConfigError
+from glassnet.errors import ConfigError, TrainingProblemWarning
 from glassnet.train.optimizers import get_optimizer
 from glassnet.train.step import gradient_step, unfold
 
 SMOOTHING = 0.9     # exponential moving average of J (bias-corrected)
 STOP_FACTOR = 4.0   # stop when the smoothed J is 4× its best
 SAFETY = 10.0       # pick η_min_loss / 10
+MIN_FALL = 0.2      # conclusive only if the smoothed J fell by ≥ 20 % below where it started
+START = 10          # "where it started": the median smoothed J of the first 10 steps
 
 
 @dataclass
@@ -36,8 +46,23 @@ class LRFinding:
     lr: float
     optimizer: str
 
+    @property
+    def start_loss(self) -> float:
+        return float(np.median(self.losses[:START])) if self.losses else math.nan
+
+    @property
+    def fall(self) -> float:
+        """How far the smoothed J fell below its start, as a fraction (0.35: by 35 %)."""
+        return 1 - min(self.losses) / self.start_loss if self.losses else 0.0
+
+    @property
+    def conclusive(self) -> bool:
+        """Did J fall enough (``MIN_FALL``) for its minimum to say where learning happens?"""
+        return self.fall >= MIN_FALL
+
     def to_dict(self) -> dict:
-        return {"lrs": self.lrs, "losses": self.losses, "lr": self.lr, "optimizer": self.optimizer}
+        return {"lrs": self.lrs, "losses": self.losses, "lr": self.lr, "optimizer": self.optimizer,
+                "conclusive": self.conclusive}
 
 
 def find_lr(model, X, y, *, optimizer="sgd", min_lr=1e-5, max_lr=100.0, steps=300, batch_size=32,
@@ -58,7 +83,15 @@ def find_lr(model, X, y, *, optimizer="sgd", min_lr=1e-5, max_lr=100.0, steps=30
         lrs, losses = _sweep(model, opt, X, target, rng, min_lr, max_lr, steps, batch_size)
     finally:
         model.set_weights(saved)
-    return LRFinding(lrs, losses, _pick(lrs, losses, min_lr), opt.name)
+    finding = LRFinding(lrs, losses, _pick(lrs, losses, min_lr), opt.name)
+    if not finding.conclusive:
+        warnings.warn(
+            f"find_lr: the smoothed loss fell only {finding.fall:.0%} over the {len(lrs)} steps "
+            f"(from {finding.start_loss:.3g} to {min(losses, default=math.nan):.3g}), so its "
+            f"minimum does not show where learning happens and the pick {finding.lr:g} is a "
+            f"guess. Train with a known rate, or run more steps.",
+            TrainingProblemWarning, stacklevel=2)
+    return finding
 
 
 def _sweep(model, opt, X, target, rng, min_lr, max_lr, steps, batch_size):
