@@ -173,3 +173,15 @@ def test_find_lr_says_when_the_loss_never_fell(digits_split):
     assert finding.start_loss == pytest.approx(np.log(10), rel=0.15)
     relu = build_classifier((64,), 10, activation="relu", init="he_normal")
     assert gn.find_lr(relu, Xtr, ytr, optimizer="sgd").conclusive
+
+
+def test_one_bad_last_epoch_is_not_overfitting():
+    """relu + sgd on digits at the default rate, seed 2: epochs near 0.97 validation accuracy,
+    then one overshooting step left the last epoch at 0.826 against 0.998 on the training rows.
+    The gap did not hold, so it is not called overfitting; a gap held over three epochs is."""
+    from glassnet.train.doctor import Facts, overfitting
+
+    spike = {"accuracy": [0.99, 0.995, 0.997, 0.998], "val_accuracy": [0.965, 0.972, 0.97, 0.826]}
+    assert overfitting(Facts(spike, [], n_validation=144)) is None
+    held = {"accuracy": [0.99, 1.0, 1.0, 1.0], "val_accuracy": [0.9, 0.83, 0.84, 0.826]}
+    assert overfitting(Facts(held, [], n_validation=144)).evidence["gap"] == pytest.approx(0.174)

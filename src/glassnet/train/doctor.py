@@ -29,6 +29,7 @@ SLOW_LOSS = 0.5          # slow_convergence: J still above L_u / 2 and falling e
 SLOW_EPOCHS = 3
 CHANCE_MARGIN = 0.1      # chance_level: accuracy within 10 % of the way from chance to 1
 OVERFIT_GAP = 0.15       # overfitting: training accuracy − validation accuracy above 0.15
+OVERFIT_EPOCHS = 3       # … in the last epoch and in the median of the last 3
 
 
 @dataclass
@@ -245,7 +246,10 @@ def overfitting(f: Facts):
     if not train or not val:
         return None
     gap = train[-1] - val[-1]
-    if gap <= max(OVERFIT_GAP, clear_gap(val[-1], f.n_validation) if f.n_validation else 0.0):
+    # the gap must hold: one noisy last epoch (a step that overshot) is not overfitting
+    held = sorted(t - v for t, v in zip(train[-OVERFIT_EPOCHS:], val[-OVERFIT_EPOCHS:]))
+    if min(gap, held[len(held) // 2]) <= max(
+            OVERFIT_GAP, clear_gap(val[-1], f.n_validation) if f.n_validation else 0.0):
         return None
     return Diagnosis(
         "overfitting", f"training accuracy {train[-1]:.3f} vs validation {val[-1]:.3f}: a gap of {gap:.3f}",
