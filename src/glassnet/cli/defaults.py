@@ -15,7 +15,9 @@ from glassnet.errors import ConfigError, TrainingProblemWarning
 # σ'(z) ≤ 1/4 shrinks every gradient that passes a sigmoid layer, so sigmoid gets its own,
 # larger rates; one rate per optimizer cannot serve both (sgd 0.5 kills standardized ReLUs).
 DEFAULT_LR = {"sgd": 0.2, "momentum": 0.02, "adam": 0.001}
-SIGMOID_LR = {"sgd": 2.0, "momentum": 0.2, "adam": 0.005}
+SIGMOID_LR = {"sgd": 3.0, "momentum": 0.4, "adam": 0.005}
+LR_DEFAULTS_TEXT = (", ".join(f"{v:g} {k}" for k, v in DEFAULT_LR.items()) + "; with sigmoid "
+                    + ", ".join(f"{v:g} {k}" for k, v in SIGMOID_LR.items()))
 # He init keeps Var(z) from halving at each ReLU layer; Glorot suits sigmoid and tanh.
 DEFAULT_INIT = {"relu": "he_normal", "leaky_relu": "he_normal"}
 

@@ -15,7 +15,7 @@ from click.core import ParameterSource
 
 from glassnet.cli.budget import check_network_budget
 from glassnet.cli.dask import connect, dask_options
-from glassnet.cli.defaults import DEFAULT_INIT, DEFAULT_LR, auto_lr, default_lr
+from glassnet.cli.defaults import DEFAULT_INIT, DEFAULT_LR, LR_DEFAULTS_TEXT, auto_lr, default_lr
 from glassnet.cli.show import (
     EXIT_INTERRUPTED,
     note,
@@ -63,8 +63,8 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
 @click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
 @click.option("--lr", type=LEARNING_RATE, default=None,
-              help="Learning rate, or 'auto': a range test that picks one and draws MODEL.lr.png [default: 0.2 sgd, "
-                   "0.02 momentum, 0.001 adam; with sigmoid 2.0 sgd, 0.2 momentum, 0.005 adam].")
+              help="Learning rate, or 'auto': a range test that picks one and draws MODEL.lr.png "
+                   f"[default: {LR_DEFAULTS_TEXT}].")
 @click.option("--optimizer", type=click.Choice(sorted(DEFAULT_LR)), default="sgd", show_default=True)
 @click.option("--l2", type=NON_NEGATIVE, default=0.0, show_default=True,
               help="L2 penalty λ on the weights.")
