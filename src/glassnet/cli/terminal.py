@@ -14,6 +14,7 @@ of a ``UnicodeEncodeError``.
 from __future__ import annotations
 
 import re
+import shlex
 import sys
 
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -63,3 +64,10 @@ def safe_console(base=None, **kwargs):
                 yield segment
 
     return SafeConsole(**kwargs)
+
+
+def resume_command(ctx) -> str:
+    """The command line that was run, plus --resume (what to type to continue)."""
+    argv = (ctx.find_root().obj or {}).get("argv", sys.argv[1:])
+    args = [a for a in argv if a not in ("--debug", "--resume", "--force")]
+    return shlex.join(["glassnet", *args, "--resume"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
-import sys
 import time
 import warnings
 from datetime import datetime, timezone
@@ -24,7 +22,7 @@ from glassnet.cli.show import (
     stdout,
     training_summary,
 )
-from glassnet.cli.terminal import printable
+from glassnet.cli.terminal import printable, resume_command
 from glassnet.cli.types import FRACTION, HIDDEN, LEARNING_RATE, NON_NEGATIVE, SIZE
 from glassnet.errors import (
     ConfigError,
@@ -43,7 +41,8 @@ from glassnet.train.optimizers import get_optimizer
 # Settings a resumed run must keep (they shape the network, the data or the exact path of
 # the run); the others may change on --resume.
 FIXED_ON_RESUME = ("hidden", "activation", "init", "optimizer", "batch_size", "size", "grayscale",
-                   "color", "standardize", "validation_split", "seed", "label_column")
+                   "color", "standardize", "validation_split", "seed", "label_column",
+                   "shuffle_block")
 CHANGEABLE_ON_RESUME = ("epochs", "lr", "l2", "patience", "keep")
 CLI_FIX = "Choose another --out, or add --force to replace it."
 
@@ -62,6 +61,9 @@ CLI_FIX = "Choose another --out, or add --force to replace it."
                    "leaky_relu, glorot_uniform otherwise].")
 @click.option("--epochs", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=32, show_default=True)
+@click.option("--shuffle-block", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Shuffle blocks of N consecutive rows, not single rows: a memory-mapped "
+                   "file bigger than RAM is then read in runs (docs/architecture.md).")
 @click.option("--lr", type=LEARNING_RATE, default=None,
               help="Learning rate, or 'auto': a range test that picks one and draws MODEL.lr.png "
                    f"[default: {LR_DEFAULTS_TEXT}].")
@@ -127,6 +129,9 @@ def train(ctx, data, out, quiet, resume, force, skip_bad, keep_checkpoint, dask_
     settings = {"data": data, **options}
     if not (dask_scheduler or dask_local):
         settings.pop("sync_every", None)  # a setting of Dask runs only
+    elif options["shuffle_block"]:
+        raise ConfigError("--shuffle-block orders the rows of one machine's file; a Dask run "
+                          "shuffles each worker's chunks. Drop one of the two.")
     saved = None
     if resume:
         saved = io.load_checkpoint(checkpoint)
@@ -300,7 +305,8 @@ def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=N
                 epochs=settings["epochs"], batch_size=settings["batch_size"], optimizer=optimizer,
                 l2=settings["l2"], seed=settings["seed"], early_stopping=keeper or settings["patience"],
                 verbose=0 if quiet else 1,
-                **({"client": client, "sync_every": settings["sync_every"]} if client is not None else {}),
+                **({"client": client, "sync_every": settings["sync_every"]} if client is not None
+                   else {"shuffle_block": settings.get("shuffle_block")}),
             )
         return history, keeper.kept if keeper is not None else None
     except TrainingInterrupted as e:
@@ -313,13 +319,6 @@ def _fit(model, train_set, val_set, settings, saved, checkpoint, quiet, client=N
                  "there with --resume and a smaller --lr." if run.has_checkpoint
                  else " No epoch finished, so nothing was saved.")
         raise DivergedError(str(e) + where, e.epoch) from None
-
-
-def resume_command(ctx) -> str:
-    """The command line that was run, plus --resume (what to type to continue)."""
-    argv = (ctx.find_root().obj or {}).get("argv", sys.argv[1:])
-    args = [a for a in argv if a not in ("--debug", "--resume", "--force")]
-    return shlex.join(["glassnet", *args, "--resume"])
 
 
 def _record(settings, history, train_set, val_set, seconds, resumed, kept=None) -> dict:

@@ -70,6 +70,14 @@ def take_rows(X, rows, out=None) -> np.ndarray:
     return X.take(rows, axis=0, out=out, mode="clip")  # the method: 1 µs less per call
 
 
+def block_permutation(n: int, block: int, rng: np.random.Generator) -> np.ndarray:
+    """A shuffle of 0..n−1 that reads a file in runs: the blocks of ``block`` consecutive rows
+    come in random order and the rows inside each block are shuffled, so a batch draws from one
+    or two stretches of the file instead of from everywhere. Every row still comes once."""
+    starts = rng.permutation(np.arange(0, n, block))
+    return np.concatenate([start + rng.permutation(min(block, n - start)) for start in starts])
+
+
 def chunks(n: int, size: int = CHUNK_ROWS):
     """(start, stop) of consecutive row chunks covering 0..n."""
     for start in range(0, n, size):

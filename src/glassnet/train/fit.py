@@ -31,7 +31,7 @@ from glassnet.train.progress import reporters_for
 def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_data=None,
         validation_split=0.0, early_stopping=None, seed=None, verbose="auto", l2=0.0,
         sample_weight=None, classes=None, callbacks=(), resume=None, trainer_hook=None,
-        device=None, diagnose=True) -> History:
+        device=None, diagnose=True, shuffle_block=None) -> History:
     """Train ``model`` on (X, y) by mini-batch gradient descent and return its ``History``.
 
     Parameters
@@ -51,6 +51,9 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     resume : a checkpoint ``(arrays, scalars)`` from ``Trainer.state_dict()`` to continue.
     trainer_hook : called with the ``Trainer`` before it runs (the CLI uses it for Ctrl-C).
     device : "cpu" or "cuda" — moves the model there first (``Sequential.to``); None keeps it.
+    shuffle_block : shuffle blocks of this many consecutive rows (in random order, the rows
+        inside each shuffled) instead of all rows — for a memory-mapped X bigger than the page
+        cache, so each batch reads one or two stretches of the file. None: every row shuffled.
     diagnose : take the doctor's readings each epoch (``train.instruments``) and, at the end,
         set ``history.diagnosis`` and warn (a ``TrainingProblemWarning``) about each problem.
     """
@@ -78,6 +81,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
                       early_stopping=early_stopping, convert=batch_converter(model) if on_cpu else None,
+                      shuffle_block=shuffle_block,
                       callbacks=[*reporters_for(verbose), *callbacks, *([Instruments()] if diagnose else [])])
     if resume is not None:
         if not model.built:
@@ -112,6 +116,7 @@ def _split_off(X, y, sample_weight, fraction, seed, view=False):
             train, val = split_rows(y, fraction, seed, stratify=False)
     else:
         train, val = split_rows(y, fraction, seed, stratify=False)
+    train, val = np.sort(train), np.sort(val)  # file order: a block shuffle then reads in runs
     weights = sample_weight[train] if sample_weight is not None else None
     if view:
         return RowView(X, train), y[train], weights, (RowView(X, val), y[val])

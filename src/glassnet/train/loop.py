@@ -19,6 +19,7 @@ import numpy as np
 
 from glassnet.backend import CPU, namespace_of, to_device, to_numpy
 from glassnet.errors import ConfigError, DivergedError, TrainingInterrupted
+from glassnet.nn.batches import block_permutation
 from glassnet.nn.layers import Dropout
 from glassnet.train.optimizers import get_optimizer
 from glassnet.train.progress import Callback
@@ -245,12 +246,16 @@ class EpochLoop:
 class Trainer(EpochLoop):
     """Holds one training run's state so it can be stopped, saved and resumed exactly."""
 
-    def __init__(self, model, X, y, *, sample_weight=None, convert=None, **settings):
+    def __init__(self, model, X, y, *, sample_weight=None, convert=None, shuffle_block=None,
+                 **settings):
         """``convert``: a ``BatchConverter`` when X holds raw rows (each batch is gathered and
-        converted into reused buffers); None when X is already in the model's dtype."""
+        converted into reused buffers); None when X is already in the model's dtype.
+        ``shuffle_block``: shuffle blocks of that many consecutive rows (``block_permutation``)."""
         super().__init__(model, **settings)
         self.X, self.target, self.weights = X, y, sample_weight
         self.convert = convert
+        self.shuffle_block = None if shuffle_block is None else positive_int("shuffle_block",
+                                                                             shuffle_block)
 
     @property
     def n(self) -> int:
@@ -261,7 +266,10 @@ class Trainer(EpochLoop):
         return math.ceil(self.n / self.batch_size)
 
     def permutation(self, epoch):
-        return np.random.default_rng([self.seed, 1, epoch]).permutation(self.n)
+        rng = np.random.default_rng([self.seed, 1, epoch])
+        if self.shuffle_block:
+            return block_permutation(self.n, self.shuffle_block, rng)
+        return rng.permutation(self.n)
 
     def _seed_dropout(self, epoch):
         for i, layer in enumerate(self.model.layers):
