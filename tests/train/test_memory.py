@@ -56,6 +56,17 @@ def test_fit_and_predict_on_uint8_make_no_float_copy(pixels):
     assert predict_peak < FLOAT_COPY / 10, predict_peak
 
 
+def test_the_doctor_and_the_range_test_make_no_float_copy(pixels):
+    X, y = pixels
+    model = small_net(Preprocessor("scale").fit(X, value_range=255.0))
+    model.fit(X[:500], y[:500], epochs=1, seed=0, verbose=0, diagnose=False)
+    with pytest.warns(gn.TrainingProblemWarning):  # chance-level data: a finding, not the point
+        diagnose_peak = peak_bytes(lambda: gn.diagnose(model, X, y, warn=True))
+    lr_peak = peak_bytes(lambda: gn.find_lr(model, X, y, steps=50))
+    assert diagnose_peak < FLOAT_COPY / 10, diagnose_peak
+    assert lr_peak < FLOAT_COPY / 10, lr_peak
+
+
 def test_uint8_with_scale_trains_bit_identical_to_float_rows_scaled_first(pixels):
     X, y = pixels[0][:3000], pixels[1][:3000]
     raw = small_net(Preprocessor("scale").fit(X, value_range=255.0))

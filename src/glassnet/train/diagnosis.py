@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from glassnet.backend import to_numpy
+from glassnet.backend import CPU, to_numpy
+from glassnet.nn.inputs import batch_converter, check_rows
 from glassnet.train.checkup import n_classes_of, warn_about
 from glassnet.train.doctor import Diagnosis, Facts, examine
 from glassnet.train.instruments import chance_rate, measure, probe_rows
@@ -19,10 +20,13 @@ def diagnose(model, X, y, *, warn: bool = False) -> list[Diagnosis]:
     issues the warnings.
     """
     network = network_of(model, "diagnose")
-    X = network.check_X(X)
+    on_cpu = network.device is CPU  # raw rows, converted per chunk: no float copy of all of X
+    X = check_rows(network, X) if on_cpu else network.check_X(X)
+    convert = batch_converter(network) if on_cpu else None
     target = network.encode_labels(to_numpy(y))
     rows = probe_rows(len(X), seed=0)
-    reading = measure(network, X[rows], target[rows])
+    probe = convert.gather(X, rows).copy() if on_cpu else X[rows]
+    reading = measure(network, probe, target[rows])
     history = network.history
     facts = Facts(history=history.history if history is not None else {},
                   readings=[*(history.info.get("instruments", []) if history is not None else []),
@@ -30,7 +34,7 @@ def diagnose(model, X, y, *, warn: bool = False) -> list[Diagnosis]:
                   chance=chance_rate(target) if network.task != "regression" else None,
                   n_classes=n_classes_of(network))
     if network.task != "regression":
-        facts.data_accuracy = evaluate_encoded(network, X, target)["accuracy"]
+        facts.data_accuracy = evaluate_encoded(network, X, target, convert=convert)["accuracy"]
     found = examine(facts)
     if warn:
         warn_about(found, stacklevel=2)

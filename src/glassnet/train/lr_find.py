@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from glassnet.backend import CPU
 from glassnet.errors import ConfigError, TrainingProblemWarning
+from glassnet.nn.inputs import batch_converter, check_rows
 from glassnet.train.optimizers import get_optimizer
 from glassnet.train.step import gradient_step, unfold
 
@@ -72,7 +74,9 @@ def find_lr(model, X, y, *, optimizer="sgd", min_lr=1e-5, max_lr=100.0, steps=30
     if not 0 < min_lr < max_lr or steps < 10:
         raise ConfigError(f"find_lr: need 0 < min_lr < max_lr and steps ≥ 10. Got min_lr={min_lr!r}, "
                           f"max_lr={max_lr!r}, steps={steps!r} instead.")
-    X = model.check_X(X)
+    on_cpu = model.device is CPU  # raw rows, each batch converted: no float copy of all of X
+    X = check_rows(model, X) if on_cpu else model.check_X(X)
+    convert = batch_converter(model) if on_cpu else None
     target = model.encode_labels(np.asarray(y))
     rng = np.random.default_rng([int(seed), 4])
     if not model.built:
@@ -80,7 +84,8 @@ def find_lr(model, X, y, *, optimizer="sgd", min_lr=1e-5, max_lr=100.0, steps=30
     saved = {k: v.copy() for k, v in model.get_weights().items()}
     opt = get_optimizer(optimizer if isinstance(optimizer, str) else optimizer.name)
     try:
-        lrs, losses = _sweep(model, opt, X, target, rng, min_lr, max_lr, steps, batch_size)
+        lrs, losses = _sweep(model, opt, X, target, rng, min_lr, max_lr, steps, batch_size,
+                             convert)
     finally:
         model.set_weights(saved)
     finding = LRFinding(lrs, losses, _pick(lrs, losses, min_lr), opt.name)
@@ -94,15 +99,16 @@ def find_lr(model, X, y, *, optimizer="sgd", min_lr=1e-5, max_lr=100.0, steps=30
     return finding
 
 
-def _sweep(model, opt, X, target, rng, min_lr, max_lr, steps, batch_size):
+def _sweep(model, opt, X, target, rng, min_lr, max_lr, steps, batch_size, convert):
     params = list(model.parameters())
     lrs, losses, average, best = [], [], 0.0, math.inf
     for t in range(steps):
         lr = min_lr * (max_lr / min_lr) ** (t / (steps - 1))
         opt.lr = lr
         rows = rng.integers(0, len(X), size=min(batch_size, len(X)))
+        x = convert.gather(X, rows) if convert is not None else X[rows]
         with np.errstate(all="ignore"):
-            loss, scale = gradient_step(model, opt, params, X[rows], target[rows], None, 0.0, len(X))
+            loss, scale = gradient_step(model, opt, params, x, target[rows], None, 0.0, len(X))
         unfold(model, scale)
         if not math.isfinite(loss):
             break
