@@ -77,6 +77,7 @@ def test_report_numbers_agree_with_evaluation(report_html):
     assert report_html.count("<tr>") >= 10 + 3  # per-class rows + layer rows
 
 
+@pytest.mark.slow
 def test_report_from_arrays_without_history_or_image_shape(tmp_path):
     """Logistic regression on plain vectors: no learning curves, no image pictures — notes instead."""
     _, _, Xt, yt = split()
