@@ -74,6 +74,7 @@ def test_too_large_a_momentum_step_oscillates(digits_split):
     assert "oscillating_loss" in ids(history)
 
 
+@pytest.mark.slow
 def test_a_tiny_learning_rate_converges_slowly(digits_split):
     _, history = train(digits_split, "relu", gn.SGD(lr=0.001), epochs=5)
     assert ids(history) == ["slow_convergence"]
@@ -142,6 +143,7 @@ def test_keep_best_counts_only_a_clear_gap():
     assert keeper.kept["epoch"] == 2 and model.w["layers.1.W"][0] == 1.0
 
 
+@pytest.mark.slow
 def test_keep_best_restores_through_fit(digits_split):
     Xtr, Xte, ytr, yte = digits_split
     keeper = KeepBest(n_validation=len(yte))
