@@ -4,6 +4,7 @@ import re
 import warnings
 
 import numpy as np
+import pytest
 
 import glassnet as gn
 from glassnet.errors import TrainingProblemWarning
@@ -24,6 +25,7 @@ def health_of(html):
     return re.search(r'<section id="health">(.*?)</section>', html, flags=re.S).group(1)
 
 
+@pytest.mark.slow
 def test_dead_units_are_shown_with_their_math_and_the_instruments(digits_split):
     _, Xte, _, yte = digits_split
     section = health_of(build_report(trained(digits_split, "relu", gn.Adam(lr=0.3), 3), (Xte, yte)))
@@ -31,6 +33,7 @@ def test_dead_units_are_shown_with_their_math_and_the_instruments(digits_split):
     assert 'alt="training instruments per epoch"' in section and "<code>--lr 0.03" in section
 
 
+@pytest.mark.slow
 def test_a_healthy_run_says_no_problem_was_found(digits_split):
     _, Xte, _, yte = digits_split
     section = health_of(build_report(trained(digits_split, "relu", gn.SGD(lr=0.2), 10), (Xte, yte)))

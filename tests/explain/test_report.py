@@ -23,11 +23,10 @@ SECTIONS = ("model", "training", "evaluation", "learned", "mistakes", "explained
 
 
 @pytest.fixture(scope="module")
-def report_html(tmp_path_factory):
-    _, test = raw_digits()
-    path = tmp_path_factory.mktemp("report") / "report.html"
-    assert write_report(preprocessed_model(), test, path, model_name="digits.safetensors") == path
-    return path.read_text(encoding="utf-8")
+def report_html(digits_report):
+    """The report written by ``write_report(preprocessed_model(), test, path,
+    model_name="digits.safetensors")`` (tests/explain/conftest.py: written once per run)."""
+    return digits_report.read_text(encoding="utf-8")
 
 
 def images_of(html):
@@ -78,6 +77,7 @@ def test_report_numbers_agree_with_evaluation(report_html):
     assert report_html.count("<tr>") >= 10 + 3  # per-class rows + layer rows
 
 
+@pytest.mark.slow
 def test_report_from_arrays_without_history_or_image_shape(tmp_path):
     """Logistic regression on plain vectors: no learning curves, no image pictures — notes instead."""
     _, _, Xt, yt = split()

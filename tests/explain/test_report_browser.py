@@ -14,9 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from glassnet.explain.report import write_report
-from see_models import preprocessed_model, raw_digits
-
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -53,10 +50,10 @@ CHECK_PAGE = """async () => {
 
 
 @pytest.fixture(scope="module")
-def report_path(tmp_path_factory):
-    _, test = raw_digits()
-    path = tmp_path_factory.mktemp("browser") / "report.html"
-    return write_report(preprocessed_model(), test, path, model_name="digits.safetensors")
+def report_path(digits_report):
+    """``write_report(preprocessed_model(), test, path, model_name="digits.safetensors")``,
+    written once per run (tests/explain/conftest.py)."""
+    return digits_report
 
 
 @pytest.fixture(scope="module")

@@ -147,7 +147,8 @@ WRITERS = {
 }
 
 
-@pytest.mark.parametrize("writer", sorted(WRITERS))
+@pytest.mark.parametrize("writer", [pytest.param(name, marks=pytest.mark.slow) if name == "report html"
+                                    else name for name in sorted(WRITERS)])
 def test_every_writer_refuses_a_fifo(tmp_path, small_model, writer):
     model, _ = small_model
     suffix = {"plot png": ".png", "report html": ".html", "onnx": ".onnx"}.get(writer, ".safetensors")
@@ -189,6 +190,7 @@ def test_write_errors_name_the_file_and_keep_the_old_one(tmp_path, monkeypatch, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
 
 
+@pytest.mark.slow
 def test_file_size_limit_in_a_real_process_names_the_file(tmp_path):
     """RLIMIT_FSIZE makes the kernel refuse the write (EFBIG), as a full disk would."""
     code = ("import resource, signal; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "

@@ -31,6 +31,7 @@ def ids(history):
     return [d.problem for d in history.diagnosis]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("activation, optimizer", [
     ("sigmoid", gn.SGD(lr=2.0)), ("relu", gn.SGD(lr=0.2)), ("tanh", gn.Momentum(lr=0.02)),
     ("leaky_relu", gn.Adam(lr=0.001)), ("sigmoid", gn.Adam(lr=0.005)),
@@ -67,16 +68,19 @@ def test_deep_sigmoid_with_tiny_weights_has_a_vanishing_gradient(digits_split):
     assert "vanishing_gradient" in found and found["vanishing_gradient"].evidence["gradient_ratio"] < 1e-3
 
 
+@pytest.mark.slow
 def test_too_large_a_momentum_step_oscillates(digits_split):
     _, history = train(digits_split, "tanh", gn.Momentum(lr=0.3), epochs=10)
     assert "oscillating_loss" in ids(history)
 
 
+@pytest.mark.slow
 def test_a_tiny_learning_rate_converges_slowly(digits_split):
     _, history = train(digits_split, "relu", gn.SGD(lr=0.001), epochs=5)
     assert ids(history) == ["slow_convergence"]
 
 
+@pytest.mark.slow
 def test_sixty_rows_overfit(digits_split):
     _, history = train(digits_split, "relu", gn.Adam(lr=0.003), epochs=40, rows=60)
     found = {d.problem: d for d in history.diagnosis}
@@ -91,6 +95,7 @@ def test_every_problem_has_its_warning_class(digits_split):
         model.fit(Xtr, ytr, epochs=3, optimizer=gn.Adam(lr=0.3), seed=0, verbose=0)
 
 
+@pytest.mark.slow
 def test_diagnose_examines_any_fitted_model(digits_split):
     Xtr, Xte, ytr, yte = digits_split
     model, _ = train(digits_split, "relu", gn.Adam(lr=0.3), epochs=2)
@@ -138,6 +143,7 @@ def test_keep_best_counts_only_a_clear_gap():
     assert keeper.kept["epoch"] == 2 and model.w["layers.1.W"][0] == 1.0
 
 
+@pytest.mark.slow
 def test_keep_best_restores_through_fit(digits_split):
     Xtr, Xte, ytr, yte = digits_split
     keeper = KeepBest(n_validation=len(yte))

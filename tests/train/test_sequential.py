@@ -12,6 +12,7 @@ def digits_net(hidden=64, activation="sigmoid", **kw):
     return gn.Sequential([Flatten(input_shape=(64,)), Dense(hidden, activation, **kw), Dense(10, "softmax")])
 
 
+@pytest.mark.slow
 def test_xor_needs_a_hidden_layer():
     logistic = gn.LogisticRegression(C=1e6).fit(XOR_X, XOR_Y)
     assert logistic.score(XOR_X, XOR_Y) <= 0.75  # no line separates XOR
@@ -31,6 +32,7 @@ def test_sigmoid_network_reaches_97_percent_on_digits(digits_split, seed):
     assert history.loss[-1] < history.loss[0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", [gn.Momentum(lr=0.1), gn.Momentum(lr=0.1, nesterov=True), gn.Adam(lr=0.01),
                                        gn.SGD(lr=gn.StepDecay(2.0, factor=0.5, every=10)),
                                        gn.SGD(lr=gn.ExponentialDecay(2.0, rate=0.97))])
@@ -82,6 +84,7 @@ def test_string_labels_and_binary_output(rng):
     assert model.score(X, y) > 0.95
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_the_best_weights(digits_split):
     Xtr, Xte, ytr, yte = digits_split
     model = digits_net()
