@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from glassnet.cli.defaults import default_lr
 from glassnet.errors import DeadUnitsWarning, TrainingProblemWarning
 from glassnet.train.doctor import PROBLEMS
 from glassnet.train.keep import KeepBest, clear_gap
+from glassnet.train.optimizers import get_optimizer
 from glassnet.train.sequential import build_classifier
 
 
@@ -33,11 +35,13 @@ def ids(history):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("activation, optimizer", [
-    ("sigmoid", gn.SGD(lr=2.0)), ("relu", gn.SGD(lr=0.2)), ("tanh", gn.Momentum(lr=0.02)),
-    ("leaky_relu", gn.Adam(lr=0.001)), ("sigmoid", gn.Adam(lr=0.005)),
+    ("sigmoid", "sgd"), ("sigmoid", "momentum"), ("relu", "sgd"), ("tanh", "momentum"),
+    ("leaky_relu", "adam"), ("sigmoid", "adam"),
 ])
 def test_default_settings_raise_no_alarm(digits_split, activation, optimizer):
-    _, history = train(digits_split, activation, optimizer, epochs=20)
+    """The command's default rates (glassnet/cli/defaults.py) through the Python API."""
+    rate = default_lr(optimizer, activation)
+    _, history = train(digits_split, activation, get_optimizer(optimizer, lr=rate), epochs=20)
     assert history.diagnosis == []
     assert len(history.info["instruments"]) == 20
 
