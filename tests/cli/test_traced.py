@@ -58,13 +58,15 @@ def test_a_finished_run_leaves_no_checkpoint(trained):
     assert not model.with_name("digits.ckpt.safetensors").exists()
 
 
-def test_keep_checkpoint_and_color_flags(trained, tmp_path):
+def test_keep_checkpoint_and_color_flags(trained, tmp_path, capsys):
+    """In process (the flags' effect); capsys holds its stderr notes, as the first check shows."""
     data, _, _ = trained
     model = tmp_path / "rgb.safetensors"
-    result = glassnet("train", data, "--out", model, "--epochs", "1", "--hidden", "4", "--color",
-                      "--keep-checkpoint", "-q")
-    assert result.returncode == 0, result.stderr
-    assert "Converted" not in result.stderr
+    assert in_process("train", data, "--out", model, "--epochs", "1", "--hidden", "4", "--color",
+                      "--keep-checkpoint", "-q") == 0
+    stderr = capsys.readouterr().err
+    assert "note: Ignored 1 non-image entry: notes.txt." in stderr
+    assert "Converted" not in stderr
     assert gn.load(model).input_shape == (8, 8, 3)
     assert (tmp_path / "rgb.ckpt.safetensors").exists()
 
