@@ -29,3 +29,23 @@ def assert_error(result, *phrases, code=2):
     for phrase in phrases:
         assert phrase in lines[0], (phrase, lines[0])
     return lines[0]
+
+
+def in_process(*args) -> int:
+    """The same command line run by ``glassnet.cli.main.run`` inside this process: its exit code.
+
+    For a step that needs no process of its own (training a model that tests then read, or a
+    check of what a command prints: capsys reads it), it saves the start and imports of one.
+    The environment is ``ENV``'s for the run (``COLUMNS=120``, no ``GLASSNET_DEBUG``)."""
+    from glassnet.cli.main import run
+
+    saved = {name: os.environ.get(name) for name in ("COLUMNS", "GLASSNET_DEBUG")}
+    os.environ.update(COLUMNS="120", GLASSNET_DEBUG="")
+    try:
+        return run(list(map(str, args)))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

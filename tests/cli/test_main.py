@@ -12,7 +12,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 import glassnet.cli.main as cli
-from cli_run import assert_error, glassnet
+from cli_run import assert_error, glassnet, in_process
 from glassnet.files import io
 from model_files import flipped_header, png_renamed, truncated, unknown_version, wrong_shape
 
@@ -21,11 +21,11 @@ INVALID = "is not a valid glassnet model file: "
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
-    """A digits model trained through the CLI once for this module."""
+    """A digits model trained by the CLI's ``train`` once for this module (in this process:
+    the tests below run the commands that read it)."""
     folder = tmp_path_factory.mktemp("model")
-    result = glassnet("train", "builtin:digits", "--out", folder / "digits.safetensors",
-                      "--hidden", "32", "--epochs", "15", "--quiet")
-    assert result.returncode == 0, result.stderr
+    assert in_process("train", "builtin:digits", "--out", folder / "digits.safetensors",
+                      "--hidden", "32", "--epochs", "15", "--quiet") == 0
     return folder / "digits.safetensors"
 
 
@@ -46,10 +46,11 @@ def digit_images(tmp_path_factory):
 
 # ---- help ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("command", [[], ["demo"], ["train"], ["evaluate"], ["predict"], ["info"]])
-def test_help_shows_an_example(command):
-    result = glassnet(*command, "--help")
-    assert result.returncode == 0, result.stderr
-    assert "Examples:" in result.stdout and "glassnet " in result.stdout.split("Examples:")[1]
+def test_help_shows_an_example(command, capsys):
+    """In process (the command's own --help is run as a process by the closed-pipe test)."""
+    assert in_process(*command, "--help") == 0
+    out = capsys.readouterr().out
+    assert "Examples:" in out and "glassnet " in out.split("Examples:")[1]
 
 
 def test_no_arguments_prints_help():
@@ -90,12 +91,14 @@ def test_info_json(model_path):
     assert document["training"]["epochs_run"] == 15
 
 
-def test_evaluate_text_and_json(model_path):
-    text = glassnet("evaluate", model_path, "builtin:digits")
-    assert text.returncode == 0, text.stderr
+def test_evaluate_text_and_json(model_path, capsys):
+    """In process: what evaluate prints (the closed-pipe tests run both as processes)."""
+    assert in_process("evaluate", model_path, "builtin:digits") == 0
+    text = capsys.readouterr().out
     for phrase in ("accuracy", "log-loss", "precision", "recall", "F1", "Confusion matrix"):
-        assert phrase in text.stdout, phrase
-    report = json.loads(glassnet("evaluate", model_path, "builtin:digits", "--json").stdout)
+        assert phrase in text, phrase
+    assert in_process("evaluate", model_path, "builtin:digits", "--json") == 0
+    report = json.loads(capsys.readouterr().out)
     assert report["n_samples"] == 1797 and 0.8 < report["accuracy"] <= 1.0
     assert report["log_loss"] > 0 and len(report["per_class"]) == 10
     assert {"precision", "recall", "f1", "support"} <= set(report["per_class"][0])
@@ -103,11 +106,12 @@ def test_evaluate_text_and_json(model_path):
     assert np.trace(report["confusion_matrix"]) == round(report["accuracy"] * 1797)
 
 
-def test_predict_images_rgb_and_arrays_match_the_api(model_path, digit_images):
+def test_predict_images_rgb_and_arrays_match_the_api(model_path, digit_images, capsys):
+    """In process: what predict prints (its errors are checked through processes below)."""
     folder, paths, rows = digit_images
-    result = glassnet("predict", model_path, *paths, folder / "digit2-rgb.png", folder / "rows.npy", "--json")
-    assert result.returncode == 0, result.stderr
-    predicted = json.loads(result.stdout)
+    assert in_process("predict", model_path, *paths, folder / "digit2-rgb.png",
+                      folder / "rows.npy", "--json") == 0
+    predicted = json.loads(capsys.readouterr().out)
     model = io.load(model_path)
     expected = model.predict(rows).tolist()
     labels = [row["label"] for row in predicted]
@@ -117,8 +121,9 @@ def test_predict_images_rgb_and_arrays_match_the_api(model_path, digit_images):
     # the PNGs hold 8-bit roundings of the 0..16 rows: the same answers, probabilities within 1 %
     assert [row["probability"] for row in predicted[:3]] == pytest.approx(p.tolist(), rel=1e-2)
     assert [row["probability"] for row in predicted[-3:]] == pytest.approx(p.tolist(), rel=1e-6)
-    text = glassnet("predict", model_path, folder)  # a folder: all its images
-    assert text.returncode == 0 and "digit2-rgb.png" in text.stdout and "probability" in text.stdout
+    code = in_process("predict", model_path, folder)  # a folder: all its images
+    text = capsys.readouterr().out
+    assert code == 0 and "digit2-rgb.png" in text and "probability" in text
 
 
 def test_predict_size_mismatch_without_resize_information(model_path, tmp_path):

@@ -4,12 +4,16 @@ colour JPEGs, three mislabeled files and a notes.txt, through the real command."
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
+import os
+import shutil
+import subprocess
 
 import pytest
 
 import glassnet as gn
-from cli_run import glassnet
+from cli_run import glassnet, in_process
 from traced_folder import MISLABELED, N_COLOUR, make_traced_folder
 
 TRAIN = ("--hidden", "32", "--epochs", "30", "--optimizer", "adam", "--lr", "0.01", "--seed", "0")
@@ -17,11 +21,24 @@ TRAIN = ("--hidden", "32", "--epochs", "30", "--optimizer", "adam", "--lr", "0.0
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    root = tmp_path_factory.mktemp("traced")
-    data = make_traced_folder(root)
-    model = root / "digits.safetensors"
-    result = glassnet("train", data, "--out", model, *TRAIN, "--quiet")
-    return data, model, result
+    """The folder, the model trained on it by the command, and that run's result: made once per
+    test run. Under xdist the workers share one copy (the first to take the lock trains; the
+    tests read it and write only under their own tmp_path)."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the folder above every worker's basetemp: this run's
+    root = root / "traced"
+    with open(root.with_name("traced.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ran = root / "train-result.json"
+        if not ran.exists():
+            root.mkdir()
+            data = make_traced_folder(root)
+            result = glassnet("train", data, "--out", root / "digits.safetensors", *TRAIN, "--quiet")
+            ran.write_text(json.dumps({"args": result.args, "returncode": result.returncode,
+                                       "stdout": result.stdout, "stderr": result.stderr}))
+    return root / "digits", root / "digits.safetensors", subprocess.CompletedProcess(
+        **json.loads(ran.read_text()))
 
 
 def test_mixed_folder_trains_gray_and_says_so_even_when_quiet(trained):
@@ -41,13 +58,15 @@ def test_a_finished_run_leaves_no_checkpoint(trained):
     assert not model.with_name("digits.ckpt.safetensors").exists()
 
 
-def test_keep_checkpoint_and_color_flags(trained, tmp_path):
+def test_keep_checkpoint_and_color_flags(trained, tmp_path, capsys):
+    """In process (the flags' effect); capsys holds its stderr notes, as the first check shows."""
     data, _, _ = trained
     model = tmp_path / "rgb.safetensors"
-    result = glassnet("train", data, "--out", model, "--epochs", "1", "--hidden", "4", "--color",
-                      "--keep-checkpoint", "-q")
-    assert result.returncode == 0, result.stderr
-    assert "Converted" not in result.stderr
+    assert in_process("train", data, "--out", model, "--epochs", "1", "--hidden", "4", "--color",
+                      "--keep-checkpoint", "-q") == 0
+    stderr = capsys.readouterr().err
+    assert "note: Ignored 1 non-image entry: notes.txt." in stderr
+    assert "Converted" not in stderr
     assert gn.load(model).input_shape == (8, 8, 3)
     assert (tmp_path / "rgb.ckpt.safetensors").exists()
 
@@ -89,38 +108,37 @@ def test_evaluate_text_lists_mistakes_and_csv_holds_them_all(trained, tmp_path):
     assert f"mistakes written to {out}" in result.stderr
 
 
-def test_predict_reports_skipped_entries_like_train(trained):
+def test_predict_reports_skipped_entries_like_train(trained, tmp_path):
     data, model, _ = trained
     result = glassnet("predict", model, data / "8", data / "notes.txt")
     assert result.returncode == 2  # a named non-image INPUT is an error, not a silent skip
-    (data / "8" / "readme.md").write_text("x")
-    try:
-        result = glassnet("predict", model, data / "8")
-    finally:
-        (data / "8" / "readme.md").unlink()
+    shutil.copytree(data / "8", tmp_path / "8")  # the shared folder stays as it is
+    (tmp_path / "8" / "readme.md").write_text("x")
+    result = glassnet("predict", model, tmp_path / "8")
     assert result.returncode == 0, result.stderr
     assert "note: Ignored 1 non-image entry: readme.md." in result.stderr
 
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "html", "json"])
-def test_explain_names_its_file_in_every_format(trained, fmt):
+def test_explain_names_its_file_in_every_format(trained, capsys, fmt):
+    """In process: what explain prints."""
     data, model, _ = trained
     image = data / "8" / "mislabeled-a-0.png"
-    result = glassnet("explain", model, image, "--format", fmt)
-    assert result.returncode == 0, result.stderr
-    assert str(image) in result.stdout
+    assert in_process("explain", model, image, "--format", fmt) == 0
+    out = capsys.readouterr().out
+    assert str(image) in out
     if fmt == "json":
-        assert json.loads(result.stdout)["source"] == str(image)
+        assert json.loads(out)["source"] == str(image)
 
 
-def test_explain_names_the_row_of_an_array_file(trained, tmp_path):
+def test_explain_names_the_row_of_an_array_file(trained, tmp_path, capsys):
+    """In process: what explain prints."""
     import numpy as np
 
     _, model, _ = trained
     np.save(tmp_path / "rows.npy", np.zeros((4, 8, 8), np.float32))
-    result = glassnet("explain", model, tmp_path / "rows.npy", "--row", "3", "--format", "json")
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["source"] == f"{tmp_path / 'rows.npy'}[3]"
+    assert in_process("explain", model, tmp_path / "rows.npy", "--row", "3", "--format", "json") == 0
+    assert json.loads(capsys.readouterr().out)["source"] == f"{tmp_path / 'rows.npy'}[3]"
 
 
 def test_the_zero_init_warning_names_the_layer(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import glassnet.cli.main as cli
-from cli_run import assert_error, glassnet, start
+from cli_run import assert_error, glassnet, in_process, start
 from glassnet.files import io
 from model_files import make_image_folder
 
@@ -22,7 +22,8 @@ def same_weights(a, b) -> bool:
     return wa.keys() == wb.keys() and all(np.array_equal(wa[k], wb[k]) for k in wa)
 
 
-def test_image_folder_grayscale_resized_then_predict_rgb_of_another_size(tmp_path):
+def test_image_folder_grayscale_resized_then_predict_rgb_of_another_size(tmp_path, capsys):
+    """Trains through the command; predict, info and evaluate of its file run in process."""
     data = make_image_folder(tmp_path / "colours")
     model = tmp_path / "colours.safetensors"
     result = glassnet("train", data, "--out", model, "--size", "6x6", "--grayscale", "--hidden", "8",
@@ -33,11 +34,14 @@ def test_image_folder_grayscale_resized_then_predict_rgb_of_another_size(tmp_pat
     big_red = np.full((25, 25, 3), 40, np.uint8)  # like the red training images, 4× larger
     big_red[..., 0] = 230
     Image.fromarray(big_red, "RGB").save(tmp_path / "red.png")
-    predicted = json.loads(glassnet("predict", model, tmp_path / "red.png", "--json").stdout)
+    assert in_process("predict", model, tmp_path / "red.png", "--json") == 0
+    predicted = json.loads(capsys.readouterr().out)
     assert predicted[0]["label"] == "red" and predicted[0]["probability"] > 0.5
-    info = glassnet("info", model).stdout
+    assert in_process("info", model) == 0
+    info = capsys.readouterr().out
     assert "6×6 L" in info and "(x − mean) / std" in info and "(str)" in info
-    evaluated = json.loads(glassnet("evaluate", model, data, "--json").stdout)
+    assert in_process("evaluate", model, data, "--json") == 0
+    evaluated = json.loads(capsys.readouterr().out)
     assert evaluated["accuracy"] >= 0.9 and evaluated["classes"] == ["blue", "red"]
 
 
@@ -53,9 +57,10 @@ def test_bad_image_stops_training_unless_skip_bad(tmp_path):
 
 def test_resume_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path):
     common = ["builtin:digits", "--hidden", "16", "--optimizer", "momentum", "--seed", "3", "--quiet"]
-    assert glassnet("train", *common, "--out", tmp_path / "whole", "--epochs", "4").returncode == 0
-    assert glassnet("train", *common, "--out", tmp_path / "part", "--epochs", "2",
-                    "--keep-checkpoint").returncode == 0  # a finished run may be extended
+    # the uninterrupted reference and the first part in process; the resume through the command
+    assert in_process("train", *common, "--out", tmp_path / "whole", "--epochs", "4") == 0
+    assert in_process("train", *common, "--out", tmp_path / "part", "--epochs", "2",
+                      "--keep-checkpoint") == 0  # a finished run may be extended
     assert not same_weights(tmp_path / "whole.safetensors", tmp_path / "part.safetensors")
     result = glassnet("train", *common, "--out", tmp_path / "part", "--epochs", "4", "--resume")
     assert result.returncode == 0, result.stderr
@@ -95,10 +100,10 @@ def test_signal_saves_checkpoint_exits_130_and_resume_completes(tmp_path, capsys
             assert cli.run([*args, *out, *extra]) == 2
             lines = capsys.readouterr().err.splitlines()
             assert len(lines) == 1 and phrase in lines[0], lines
-    resumed = glassnet(*args, "--out", tmp_path / "m", "--epochs", epochs, "--resume")
-    assert resumed.returncode == 0, resumed.stderr
+    # the signalled run is the command's; resuming it (like test_resume's, the command) in process
+    assert in_process(*args, "--out", tmp_path / "m", "--epochs", epochs, "--resume") == 0
     if signum == signal.SIGINT:  # the interrupted-then-resumed run equals an uninterrupted one
-        assert glassnet(*args, "--out", tmp_path / "whole", "--epochs", epochs).returncode == 0
+        assert in_process(*args, "--out", tmp_path / "whole", "--epochs", epochs) == 0
         assert same_weights(tmp_path / "m.safetensors", tmp_path / "whole.safetensors")
 
 
@@ -114,10 +119,11 @@ def test_divergence_is_exit_2_naming_the_epoch(tmp_path):
 
 
 def test_never_replaces_another_architecture_without_force(tmp_path):
+    """The refusal through the command; the runs before and after it in process."""
     common = ["train", "builtin:digits", "--out", tmp_path / "m", "--epochs", "1", "--quiet"]
-    assert glassnet(*common, "--hidden", "8").returncode == 0
+    assert in_process(*common, "--hidden", "8") == 0
     before = (tmp_path / "m.safetensors").read_bytes()
     assert_error(glassnet(*common, "--hidden", "9"), "different architecture", "--force")
     assert (tmp_path / "m.safetensors").read_bytes() == before
-    assert glassnet(*common, "--hidden", "9", "--force").returncode == 0
+    assert in_process(*common, "--hidden", "9", "--force") == 0
     assert io.load(tmp_path / "m.safetensors").layers[1].units == 9
