@@ -79,7 +79,7 @@ def test_info(model_path):
     result = glassnet("info", model_path)
     assert result.returncode == 0, result.stderr
     for text in ("Dense 64 → 32, sigmoid", "Total parameters: 2,410", "format version 1",
-                 "8×8 L", "10: 0 1 2 3 4 5 6 7 8 9 (int)", "x / 16", "builtin:digits", "lr=2.0",
+                 "8×8 L", "10: 0 1 2 3 4 5 6 7 8 9 (int)", "x / 16", "builtin:digits", "lr=3.0",
                  "diagnosis"):
         assert text in result.stdout, text
 

@@ -19,6 +19,22 @@ def test_builtin_digits():
     assert data.image_shape == (8, 8) and data.channels == "L"
     assert data.classes == [str(d) for d in range(10)] and data.y.dtype == np.int64
     assert data.sources[3] == "builtin:digits[3]"
+    from sklearn.datasets import load_digits  # read here from its CSV, without this import
+
+    X, y = load_digits(return_X_y=True)
+    np.testing.assert_array_equal(data.X, X.astype(np.float32))
+    np.testing.assert_array_equal(data.y, y)
+
+
+@pytest.mark.slow
+def test_builtin_digits_needs_no_scikit_learn_import():
+    import subprocess
+    import sys
+
+    code = ("import sys; from glassnet.data import load; load('builtin:digits'); "
+            "print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.slow

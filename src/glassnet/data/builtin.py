@@ -7,6 +7,10 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from glassnet.data.dataset import Dataset, classes_of
@@ -17,13 +21,33 @@ MNIST_INSTALL = "pip install 'glassnet[mnist]'"
 
 def load_digits() -> Dataset:
     """scikit-learn's bundled digits: X (1797, 64) in 0..16, y ints 0..9."""
+    X, y = _sklearn_digits()
+    y = y.astype(np.int64)
+    return Dataset(X=X.astype(np.float32), y=y, classes=classes_of(y, "digits"),
+                   image_shape=(8, 8), channels="L",
+                   sources=[f"builtin:digits[{i}]" for i in range(len(y))], value_range=16.0)
+
+
+def _sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The rows of scikit-learn's digits.csv.gz (64 pixels, then the label), read with NumPy.
+
+    The file is found without importing scikit-learn, whose import costs about 2 s (SciPy's
+    statistics, pandas) — a third of the demo. tests/data/test_builtin.py checks the result
+    equals ``sklearn.datasets.load_digits()``; if the file is not where it was, that is used."""
+    spec = importlib.util.find_spec("sklearn")
+    if spec is None:
+        raise DataError("builtin:digits comes with scikit-learn, which is not installed. "
+                        "Install it with: pip install scikit-learn")
+    for folder in spec.submodule_search_locations or []:
+        path = Path(folder) / "datasets" / "data" / "digits.csv.gz"
+        if path.is_file():
+            with gzip.open(path) as f:
+                table = np.loadtxt(f, delimiter=",", dtype=np.float64)
+            return table[:, :-1], table[:, -1]
     from sklearn.datasets import load_digits as sklearn_digits
 
     bunch = sklearn_digits()
-    y = bunch.target.astype(np.int64)
-    return Dataset(X=bunch.data.astype(np.float32), y=y, classes=classes_of(y, "digits"),
-                   image_shape=(8, 8), channels="L",
-                   sources=[f"builtin:digits[{i}]" for i in range(len(y))], value_range=16.0)
+    return bunch.data, bunch.target
 
 
 def load_mnist_5k() -> Dataset:
