@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import matplotlib
 import numpy as np
 import pytest
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 import glassnet as gn
 from glassnet.explain import plots
 from glassnet.explain.explainer import explain
+from glassnet.nn.layers import Dense
 from glassnet.train.evaluate import evaluate
+from glassnet.train.sequential import network_of
 from see_models import deep_binary, deep_multiclass, logistic_multiclass, sample, split
 
 
@@ -41,16 +45,44 @@ def test_confusion_matrix_from_an_evaluation_report():
     assert len(plots.confusion_matrix([[3, 1], [0, 4]], ["cat", "dog"]).axes) == 1
 
 
+def tiles_of(fig):
+    """The tiles of a one-image mosaic figure, in reading order: (canvas, [(row, col, h, w)])
+    from the non-white pixels of its one image (the gaps between tiles are white)."""
+    from scipy import ndimage
+
+    (ax,) = fig.axes
+    (image,) = ax.images
+    canvas = np.asarray(image.get_array())
+    found, _ = ndimage.label(np.any(canvas[:, :, :3] != 1.0, axis=2))
+    boxes = [(s[0].start, s[1].start, s[0].stop - s[0].start, s[1].stop - s[1].start)
+             for s in ndimage.find_objects(found)]
+    return canvas, sorted(boxes)
+
+
 def test_weight_images_one_tile_per_hidden_unit():
-    fig = plots.weight_images(deep_multiclass())
-    assert len(fig.axes) == 24  # the first Dense layer has 24 units
-    assert fig.axes[0].images[0].get_array().shape == (8, 8)
-    assert len(plots.weight_images(deep_multiclass(), max_units=10).axes) == 10
+    model = deep_multiclass()
+    fig = plots.weight_images(model)
+    canvas, boxes = tiles_of(fig)  # one axes, one image holding all the tiles
+    assert len(boxes) == 24  # the first Dense layer has 24 units
+    assert [t.get_text() for t in fig.axes[0].texts] == [f"unit {j}" for j in range(24)]
+    (h, w), k = boxes[0][2:], boxes[0][2] // 8
+    assert h == w == 8 * k and all(box[2:] == (h, w) for box in boxes)  # 8×8 pixels, each k×k
+    r, c = boxes[5][:2]
+    first = next(layer for layer in network_of(model).layers if isinstance(layer, Dense))
+    w5 = first.params["W"][:, 5].reshape(8, 8).astype(np.float64)
+    s = np.abs(w5).max()
+    expected = matplotlib.colormaps["RdBu_r"](Normalize(-s, s)(w5))
+    np.testing.assert_allclose(canvas[r:r + h:k, c:c + w:k], expected)  # unit 5, its own scale
+    label = fig.axes[0].texts[5]
+    assert label.get_fontsize() == 8 and c <= label.get_position()[0] <= c + w
+    assert label.get_position()[1] < r  # above its tile (image rows grow downwards)
+    fewer = plots.weight_images(model, max_units=10)
+    assert len(tiles_of(fewer)[1]) == 10 and len(fewer.axes[0].texts) == 10
 
 
 def test_weight_images_of_logistic_regression_are_per_class():
     fig = plots.weight_images(logistic_multiclass(), image_shape=(8, 8))
-    assert len(fig.axes) == 10 and fig.axes[3].get_title() == "class 3"
+    assert len(tiles_of(fig)[1]) == 10 and fig.axes[0].texts[3].get_text() == "class 3"
     with pytest.raises(gn.ConfigError, match="plain vectors"):
         plots.weight_images(logistic_multiclass())  # trained on vectors: no image shape known
 
@@ -84,10 +116,40 @@ def test_misclassified_gallery_one_tile_per_mistake():
     wrong = int(np.sum(model.predict(Xt) != yt))
     assert wrong > 0
     fig = plots.misclassified(model, Xt, yt, max_images=100)
-    assert len(fig.axes) == wrong
-    titles = [ax.get_title() for ax in fig.axes]
+    (ax,) = fig.axes  # one axes, one image: a tile and a label per mistake
+    assert len(ax.images) == 1 and len(ax.texts) == wrong
+    titles = [t.get_text() for t in ax.texts]
     assert all("→" in t and "p = " in t for t in titles)
-    assert len(plots.misclassified(model, Xt, yt, max_images=3).axes) == min(3, wrong)
+    assert len(plots.misclassified(model, Xt, yt, max_images=3).axes[0].texts) == min(3, wrong)
+
+
+def test_misclassified_labels_name_true_and_predicted():
+    model = deep_multiclass()
+    _, _, Xt, yt = split()
+    proba = model.predict_proba(Xt)
+    predicted = model.predict(Xt)
+    wrong = np.flatnonzero(predicted != yt)[:5]
+    fig = plots.misclassified(model, Xt, yt, max_images=5)
+    labels = fig.axes[0].texts
+    assert [t.get_text() for t in labels] == [f"{yt[i]} → {predicted[i]}\np = {proba[i].max():.2f}"
+                                              for i in wrong]
+    assert all(t.get_color() == "#cf222e" and t.get_fontsize() == 8 for t in labels)
+    canvas = np.asarray(fig.axes[0].images[0].get_array())
+    rows = runs(np.any(canvas[:, :, :3] != 1.0, axis=(1, 2)))  # all-white rows and columns:
+    cols = runs(np.any(canvas[:, :, :3] != 1.0, axis=(0, 2)))  # the gaps between the tiles
+    assert len(rows) == 1 and len(cols) == 5
+    (r, h), (c, w) = rows[0], cols[0]
+    k = h // 8
+    assert h == w == 8 * k and all(width == w for _, width in cols)
+    first = Xt[wrong[0]].reshape(8, 8).astype(np.float64)  # X is /16: gray from 0 to 1
+    expected = matplotlib.colormaps["gray"](Normalize(0, 1)(first))
+    np.testing.assert_allclose(canvas[r:r + h:k, c:c + w:k], expected)
+
+
+def runs(mask):
+    """(start, length) of each run of True in a 1-d mask."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(int), [0]])))
+    return [(int(start), int(stop - start)) for start, stop in zip(edges[::2], edges[1::2])]
 
 
 def test_misclassified_when_nothing_is_wrong():

@@ -5,9 +5,9 @@ Each function returns a ``matplotlib.figure.Figure``; ``save(fig, "x.png")`` or
 
     learning_curves(history)           loss and accuracy per epoch, train vs validation (2 axes)
     confusion_matrix(report)           counts of (true, predicted) pairs (1 axes)
-    weight_images(model)               the first Dense layer's w_j drawn as images (1 axes per unit)
+    weight_images(model)               the first Dense layer's w_j drawn as images (1 tile per unit)
     activation_functions(model, X)     f and f' of every Dense layer, the z range X uses marked
-    misclassified(model, X, y)         the wrong predictions, with true/predicted labels and p
+    misclassified(model, X, y)         the wrong predictions, with true/predicted labels and p (1 axes)
     explanation(trace)                 input, contribution map and probabilities of one Trace
 """
 
@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from glassnet.errors import ConfigError
+from glassnet.explain.mosaic import image_rgba, mosaic, signed_rgba
 from glassnet.nn.layers import Dense
 from glassnet.train.sequential import network_of
 
@@ -116,8 +117,9 @@ def confusion_matrix(report_or_matrix, classes=None) -> Figure:
 
 # ---- what the units look for ---------------------------------------------------------------------
 def weight_images(model, max_units: int = MAX_TILES, image_shape=None) -> Figure:
-    """Each unit's weight vector w_j of the first Dense layer, drawn as an image: one axes
-    per unit (at most ``max_units``). Red: weights > 0 (the pixel raises z_j), blue: < 0."""
+    """Each unit's weight vector w_j of the first Dense layer, drawn as an image: one tile per
+    unit (at most ``max_units``), all in one image on one axes, labelled above each tile.
+    Red: weights > 0 (the pixel raises z_j), blue: < 0; each tile has its own scale max|w_j|."""
     from glassnet.data import weights_as_images
 
     network = network_of(model)
@@ -125,12 +127,8 @@ def weight_images(model, max_units: int = MAX_TILES, image_shape=None) -> Figure
     first = next(layer for layer in network.layers if isinstance(layer, Dense))
     W = first.params["W"]
     n = min(W.shape[1], max_units)
-    tiles = weights_as_images(W[:, :n], shape)
-    labels = _unit_labels(network, first, n)
-    fig, axes = _tiles(n)
-    for j, ax in enumerate(axes):
-        _show_signed(ax, tiles[j])
-        ax.set_title(labels[j], fontsize=8, pad=2)
+    tiles = [signed_rgba(tile) for tile in weights_as_images(W[:, :n], shape)]
+    fig = mosaic(tiles, _unit_labels(network, first, n), {"fontsize": 8})
     shown = f"all {n}" if n == W.shape[1] else f"the first {n} of {W.shape[1]}"
     colour = len(shape) == 3 and shape[2] == 3
     key = "gray = 0, colour: channels > 0" if colour else "red > 0, blue < 0"
@@ -147,46 +145,12 @@ def _unit_labels(network, layer, n):
     return [f"unit {j}" for j in range(n)]
 
 
-def _show_signed(ax, tile):
-    """A weight image: diverging colours around 0 (RGB weights: 0.5 gray is 0)."""
-    scale = float(np.abs(tile).max()) or 1.0
-    if tile.ndim == 3:
-        ax.imshow(np.clip(0.5 + tile / (2 * scale), 0, 1) if tile.shape[2] == 3 else tile[:, :, 0],
-                  interpolation="nearest")
-    else:
-        ax.imshow(tile, cmap="RdBu_r", vmin=-scale, vmax=scale, interpolation="nearest")
-    ax.set_axis_off()
-
-
 def _image_shape(network, image_shape, who):
     shape = image_shape or network.image_shape
     if shape is None or len(shape) < 2 or math.prod(shape) != network.n_features:
         raise ConfigError(f"{who}: the model's inputs are plain vectors of {network.n_features} "
                           "features, not images; pass image_shape=(h, w) to draw them.")
     return tuple(shape)
-
-
-def _grid(n, max_cols=8):
-    cols = min(max_cols, max(1, n))
-    return math.ceil(n / cols), cols
-
-
-def _tiles(n, tile_in=1.15, title_in=0.3, top_in=0.4):
-    """A figure with n image axes on a grid, placed by hand (constrained layout is slow
-    for dozens of axes): returns (figure, axes)."""
-    rows, cols = _grid(n)
-    width = max(6.0, cols * tile_in)
-    height = rows * (tile_in + title_in) + top_in
-    fig = Figure(figsize=(width, height))
-    left = (width - cols * tile_in) / 2
-    axes = []
-    for k in range(n):
-        r, c = divmod(k, cols)
-        x = left + c * tile_in + 0.06
-        y = height - top_in - (r + 1) * (tile_in + title_in) + 0.04
-        axes.append(fig.add_axes((x / width, y / height, (tile_in - 0.12) / width,
-                                  (tile_in - 0.08) / height)))
-    return fig, axes
 
 
 # ---- activations -----------------------------------------------------------------------------------
@@ -262,8 +226,9 @@ def _draw_activation(ax, layer, z_used):
 
 # ---- mistakes --------------------------------------------------------------------------------------
 def misclassified(model, X, y, max_images: int = 24, image_shape=None, probabilities=None) -> Figure:
-    """The wrong predictions on (X, y) as images, titled "true → predicted (p)": one axes per
-    image (at most ``max_images``), or one axes saying there were none."""
+    """The wrong predictions on (X, y) as images, labelled "true → predicted" and "p = …"
+    above each: one tile per image (at most ``max_images``), all in one image on one axes, or
+    one axes saying there were none."""
     network = network_of(model)
     shape = _image_shape(network, image_shape, "misclassified")
     X = np.asarray(X)
@@ -278,13 +243,10 @@ def misclassified(model, X, y, max_images: int = 24, image_shape=None, probabili
         ax.text(0.5, 0.5, f"No misclassified examples among {len(y):,}.", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    fig, axes = _tiles(len(shown), tile_in=1.3, title_in=0.42)
     top = _display_range(network, X)
-    for ax, i in zip(axes, shown):
-        image = np.asarray(X[i], dtype=np.float64).reshape(shape)
-        _show_image(ax, image, top)
-        p = proba[i].max()
-        ax.set_title(f"{y[i]} → {predicted[i]}\np = {p:.2f}", fontsize=8, pad=2, color="#cf222e")
+    tiles = [image_rgba(np.asarray(X[i], dtype=np.float64).reshape(shape), top) for i in shown]
+    labels = [f"{y[i]} → {predicted[i]}\np = {proba[i].max():.2f}" for i in shown]
+    fig = mosaic(tiles, labels, {"fontsize": 8, "color": "#cf222e"}, tile_in=1.3, title_in=0.42)
     fig.suptitle(f"Misclassified: {len(wrong):,} of {len(y):,} (true → predicted, p of the "
                  f"prediction){'; first ' + str(len(shown)) if len(wrong) > len(shown) else ''}",
                  fontsize=10)
@@ -295,14 +257,6 @@ def _display_range(network, X):
     pre = network.preprocessor
     value = getattr(pre, "value_range", None) or getattr(pre, "divisor_", None)
     return float(value) if value else float(np.max(np.abs(X))) or 1.0
-
-
-def _show_image(ax, image, top):
-    if image.ndim == 3 and image.shape[2] == 3:
-        ax.imshow(np.clip(image / top, 0, 1), interpolation="nearest")
-    else:
-        ax.imshow(image.reshape(image.shape[:2]), cmap="gray", vmin=0, vmax=top, interpolation="nearest")
-    ax.set_axis_off()
 
 
 # ---- one explained prediction -------------------------------------------------------------------------
