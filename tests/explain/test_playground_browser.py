@@ -41,6 +41,7 @@ SANITY_MEDIAN_MS = 250.0
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip)")
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("playground-browser"),  # models, pages, Chromium: made on one worker
     pytest.mark.skipif(shutil.which(CHROMIUM) is None,
                        reason=f"needs Debian's chromium at {CHROMIUM} (make system-deps)"),
 ]

@@ -23,6 +23,7 @@ LAPTOP = {"width": 1366, "height": 768}
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip)")
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.xdist_group("report-browser"),  # Chromium starts once, on one xdist worker
     pytest.mark.skipif(shutil.which(CHROMIUM) is None,
                        reason=f"needs Debian's chromium at {CHROMIUM} (make system-deps)"),
 ]
