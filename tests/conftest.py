@@ -5,8 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
 # One BLAS thread per process. `make test` runs two xdist workers on two cores, and each
@@ -34,6 +32,9 @@ def rng():
 @pytest.fixture(scope="session")
 def digits_split():
     """scikit-learn's 8×8 digits, features / 16, 80/20 stratified split, random_state=0."""
+    from sklearn.datasets import load_digits  # here: the xdist controller need not import it
+    from sklearn.model_selection import train_test_split
+
     X, y = load_digits(return_X_y=True)
     X = (X / 16.0).astype(np.float32)
     return train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)

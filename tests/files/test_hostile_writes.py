@@ -158,6 +158,7 @@ def test_every_writer_refuses_a_fifo(tmp_path, small_model, writer):
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
 
+@pytest.mark.slow
 def test_plots_are_written_atomically(tmp_path, small_model, monkeypatch):
     model, _ = small_model
     path = tmp_path / "curves.png"
