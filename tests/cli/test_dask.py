@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("cluster")]
 
 
 def test_one_local_worker_trains_exactly_like_one_machine(tmp_path):
-    common = ["--hidden", "16", "--epochs", "3", "--batch-size", "32", "--seed", "1", "-q"]
+    common = ["--hidden", "16", "--epochs", "2", "--batch-size", "32", "--seed", "1", "-q"]
     alone, spread = tmp_path / "alone.safetensors", tmp_path / "spread.safetensors"
     assert in_process("train", "builtin:digits", "--out", alone, *common) == 0  # the reference
     result = glassnet("train", "builtin:digits", "--out", spread, "--dask-local", "1", "--sync-every", "1", *common)
