@@ -31,6 +31,14 @@ FIT_CASES = {
     "None among labels (object array)": (
         lambda: small().fit(X, np.array(["a", None] * 10, object), epochs=1, verbose=0),
         DataError, r"y\[1\] is None"),
+    "None among labels, with a validation split": (
+        lambda: small().fit(X, np.array(["a", None] * 10, object), epochs=1, verbose=0,
+                            validation_split=0.2),
+        DataError, r"y\[1\] is None"),
+    "mixed labels, with a validation split": (
+        lambda: small().fit(X, np.array([1, "b"] * 10, object), epochs=1, verbose=0,
+                            validation_split=0.2),
+        DataError, "mixes label types"),
     "NaN among object labels": (lambda: small().fit(X, np.array([1, float("nan")] * 10, object),
                                                     epochs=1, verbose=0), DataError, "is nan"),
     "mixed int and str labels": (lambda: small().fit(X, np.array([1, "b"] * 10, object),

@@ -70,6 +70,7 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, len(X), model.dtype)
     if validation_data is None and validation_split:
+        model.encode_labels(y, classes)  # unusable labels (None, …) are refused before the split
         X, y, sample_weight, validation_data = _split_off(X, y, sample_weight, validation_split, seed,
                                                           view=on_cpu)
     target = model.encode_labels(y, classes)
