@@ -69,13 +69,13 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
         raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must have one row per sample.")
     if sample_weight is not None:
         sample_weight = check_sample_weight(sample_weight, len(X), model.dtype)
-    if validation_data is None and validation_split:
-        model.encode_labels(y, classes)  # unusable labels (None, …) are refused before the split
-        X, y, sample_weight, validation_data = _split_off(X, y, sample_weight, validation_split, seed,
-                                                          view=on_cpu)
-    target = model.encode_labels(y, classes)
+    target = model.encode_labels(y, classes)  # unusable labels (None, …) refused before any use
     validation = None
-    if validation_data is not None:
+    if validation_data is None and validation_split:  # rows and targets already checked
+        X, target, sample_weight, validation = _split_off(
+            X, target, sample_weight, validation_split, seed,
+            stratify=model.task != "regression", view=on_cpu)
+    elif validation_data is not None:
         Xv, yv = validation_data
         Xv = check_rows(model, Xv, "validation X") if on_cpu else model.check_X(Xv, "validation X", on_host=True)
         validation = (Xv, model.encode_labels(to_numpy(yv)))
@@ -105,23 +105,21 @@ def check_sample_weight(sample_weight, n, dtype):
     return weights
 
 
-def _split_off(X, y, sample_weight, fraction, seed, view=False):
-    """(train X, y, weights, validation (X, y)); ``view``: the X parts are RowViews (no copy)."""
+def _split_off(X, target, sample_weight, fraction, seed, stratify, view=False):
+    """(train X, target, weights, validation (X, target)) of encoded targets; ``stratify``: by
+    class (when every class allows it); ``view``: the X parts are RowViews (no copy)."""
     if not 0.0 < float(fraction) < 1.0:
         raise ConfigError(f"validation_split must be in (0, 1). Got {fraction!r} instead.")
     fraction = float(fraction)
-    if y.ndim == 1 and y.dtype.kind in "iuUSO":  # class labels: stratified if they allow it
-        try:
-            train, val = split_rows(y, fraction, seed)
-        except ValueError:  # too few samples of some class to stratify
-            train, val = split_rows(y, fraction, seed, stratify=False)
-    else:
-        train, val = split_rows(y, fraction, seed, stratify=False)
+    try:
+        train, val = split_rows(target, fraction, seed, stratify=stratify)
+    except ValueError:  # too few samples of some class to stratify
+        train, val = split_rows(target, fraction, seed, stratify=False)
     train, val = np.sort(train), np.sort(val)  # file order: a block shuffle then reads in runs
     weights = sample_weight[train] if sample_weight is not None else None
     if view:
-        return RowView(X, train), y[train], weights, (RowView(X, val), y[val])
-    return X[train], y[train], weights, (X[val], y[val])
+        return RowView(X, train), target[train], weights, (RowView(X, val), target[val])
+    return X[train], target[train], weights, (X[val], target[val])
 
 
 def warn_symmetric_hidden(model):
