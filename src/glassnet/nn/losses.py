@@ -20,6 +20,9 @@ import numpy as np
 
 from glassnet.backend import namespace_of
 from glassnet.errors import unknown_name
+from glassnet.nn.activations import Sigmoid
+
+SIGMOID = Sigmoid()
 
 
 class Loss:
@@ -42,16 +45,6 @@ def _weighted_mean(per_sample, weights):
     return float(xp.dot(per_sample.astype(np.float64), weights) / len(per_sample))
 
 
-def _sigmoid(z):
-    """σ(z) = 1/(1 + e^(−z)) on a new array, the Sigmoid activation's branch-free formula:
-    e^(−z) = inf gives exactly 0 and e^(−z) → 0 exactly 1, both expected (no warning)."""
-    xp = namespace_of(z)
-    with np.errstate(over="ignore", under="ignore"):  # (CuPy never warns: no-op there)
-        out = xp.exp(xp.negative(z))
-    out += 1
-    return xp.reciprocal(out, out=out)
-
-
 class BinaryCrossEntropy(Loss):
     """ℓ = −[y log σ(z) + (1 − y) log(1 − σ(z))], written stably as
     max(z, 0) − z·y + log(1 + e^(−|z|)).  y ∈ {0, 1}, z (n, 1) → ∂L/∂z = (σ(z) − y) / n."""
@@ -65,7 +58,7 @@ class BinaryCrossEntropy(Loss):
         xp = namespace_of(z)
         with np.errstate(under="ignore"):  # e^(−|z|) → 0 for large |z| is the exact answer
             per_sample = (xp.maximum(z, 0) - z * y + xp.log1p(xp.exp(-xp.abs(z)))).sum(axis=1)
-            g = _sigmoid(z)
+            g = SIGMOID.forward(z)  # σ(z) on a new array, the activation's own formula
         g -= y
         if weights is not None:
             g *= weights.astype(z.dtype, copy=False)[:, None]
