@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import base64
 import io
-import shutil
 import statistics
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,14 +22,11 @@ from PIL import Image
 from sklearn.datasets import load_digits
 
 import glassnet as gn
+from chromium import ARTIFACTS, browser_marks, chromium
 from glassnet.data import Preprocessor
 from glassnet.data import load as load_data
 from glassnet.explain.playground import write_playground
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCREEN = {"width": 1366, "height": 900}
 TOLERANCE = 1e-5
 # The 20 ms target is a benchmark (benchmarks/bench_playground.py, docs/benchmarks.md), not a
@@ -39,12 +34,7 @@ TOLERANCE = 1e-5
 SANITY_MEDIAN_MS = 250.0
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip)")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("playground-browser"),  # models, pages, Chromium: made on one worker
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                       reason=f"needs Debian's chromium at {CHROMIUM} (make system-deps)"),
-]
+pytestmark = browser_marks("playground-browser")  # models, pages, Chromium: once
 
 
 # ---- five kinds of model, trained in seconds, saved and loaded as the CLI would ------------------
@@ -123,17 +113,10 @@ def pages(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh, empty --user-data-dir
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS, viewport=SCREEN,
-            offline=True)
+    with chromium(sync_api, tmp_path_factory.mktemp("chromium-profile"), SCREEN) as context:
         context.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                       else route.abort())
-        try:
-            yield context
-        finally:
-            context.close()
+        yield context
 
 
 class Page:

@@ -9,24 +9,14 @@ full-page screenshot is kept in test-artifacts/report.png.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+from chromium import ARTIFACTS, browser_marks, chromium
+
 LAPTOP = {"width": 1366, "height": 768}
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python (pip)")
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.xdist_group("report-browser"),  # Chromium starts once, on one xdist worker
-    pytest.mark.skipif(shutil.which(CHROMIUM) is None,
-                       reason=f"needs Debian's chromium at {CHROMIUM} (make system-deps)"),
-]
+pytestmark = browser_marks("report-browser")
 
 CHECK_PAGE = """async () => {
   const images = Array.from(document.images);
@@ -59,15 +49,8 @@ def report_path(digits_report):
 
 @pytest.fixture(scope="module")
 def browser_page(tmp_path_factory):
-    profile = tmp_path_factory.mktemp("chromium-profile")  # a fresh, empty --user-data-dir
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
-            viewport=LAPTOP, offline=True)
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
+    with chromium(sync_api, tmp_path_factory.mktemp("chromium-profile"), LAPTOP) as context:
+        yield context.new_page()
 
 
 def test_report_in_chromium(report_path, browser_page):
