@@ -9,7 +9,6 @@ import tracemalloc
 
 import numpy as np
 import pytest
-import sklearn.model_selection  # noqa: F401  (imported before tracemalloc counts: ~68 MB of modules)
 
 import glassnet as gn
 from cli_run import assert_error, glassnet
