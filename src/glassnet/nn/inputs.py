@@ -59,6 +59,15 @@ def check_rows(model, X, name="X", *, finite=True):
     return X
 
 
+def rows_and_converter(model, X, name="X", *, on_host=False):
+    """(rows, converter). On the CPU: X's raw rows, checked (``check_rows``), and the
+    ``BatchConverter`` that turns a batch of them into the model's input — no float copy of
+    all of X. Elsewhere: every row converted at once (``check_X``) and None."""
+    if model.device is CPU:
+        return check_rows(model, X, name), batch_converter(model)
+    return model.check_X(X, name, on_host=on_host), None
+
+
 def forward_rows(model, X, name="X"):
     """The network's output for raw X, converted and run CHUNK_ROWS rows at a time on the
     CPU, so no float copy of all of X is made (elsewhere: ``forward(check_X(X))``)."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from glassnet.backend import CPU, to_numpy
-from glassnet.nn.inputs import batch_converter, check_rows
+from glassnet.backend import to_numpy
+from glassnet.nn.inputs import rows_and_converter
 from glassnet.train.checkup import n_classes_of, warn_about
 from glassnet.train.doctor import Diagnosis, Facts, examine
 from glassnet.train.instruments import chance_rate, measure, probe_rows
@@ -20,12 +20,10 @@ def diagnose(model, X, y, *, warn: bool = False) -> list[Diagnosis]:
     issues the warnings.
     """
     network = network_of(model, "diagnose")
-    on_cpu = network.device is CPU  # raw rows, converted per chunk: no float copy of all of X
-    X = check_rows(network, X) if on_cpu else network.check_X(X)
-    convert = batch_converter(network) if on_cpu else None
+    X, convert = rows_and_converter(network, X)  # raw rows on the CPU, converted per chunk
     target = network.encode_labels(to_numpy(y))
     rows = probe_rows(len(X), seed=0)
-    probe = convert.gather(X, rows).copy() if on_cpu else X[rows]
+    probe = convert.gather(X, rows).copy() if convert is not None else X[rows]
     reading = measure(network, probe, target[rows])
     history = network.history
     facts = Facts(history=history.history if history is not None else {},

@@ -16,11 +16,11 @@ import warnings
 
 import numpy as np
 
-from glassnet.backend import CPU, to_numpy
+from glassnet.backend import to_numpy
 from glassnet.data.split import split_rows
 from glassnet.errors import ConfigError, DataError, GlassnetWarning
 from glassnet.nn.batches import RowView
-from glassnet.nn.inputs import batch_converter, check_rows, check_seed
+from glassnet.nn.inputs import check_seed, rows_and_converter
 from glassnet.nn.layers import Dense
 from glassnet.train.checkup import run_diagnosed
 from glassnet.train.instruments import Instruments
@@ -60,10 +60,9 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     check_seed(seed)
     if device is not None:
         model.to(device)
-    on_cpu = model.device is CPU
     # on the CPU rows stay as given (uint8 stays uint8) and are converted batch by batch;
     # elsewhere they are converted here and the Trainer copies them to the device once
-    X = check_rows(model, X) if on_cpu else model.check_X(X, on_host=True)
+    X, convert = rows_and_converter(model, X, on_host=True)
     y = to_numpy(y)
     if len(X) != len(y):
         raise DataError(f"X has {len(X)} rows but y has {len(y)}; they must have one row per sample.")
@@ -74,14 +73,14 @@ def fit(model, X, y, epochs=10, batch_size=32, optimizer="sgd", *, validation_da
     if validation_data is None and validation_split:  # rows and targets already checked
         X, target, sample_weight, validation = _split_off(
             X, target, sample_weight, validation_split, seed,
-            stratify=model.task != "regression", view=on_cpu)
+            stratify=model.task != "regression", view=convert is not None)
     elif validation_data is not None:
         Xv, yv = validation_data
-        Xv = check_rows(model, Xv, "validation X") if on_cpu else model.check_X(Xv, "validation X", on_host=True)
+        Xv = rows_and_converter(model, Xv, "validation X", on_host=True)[0]
         validation = (Xv, model.encode_labels(to_numpy(yv)))
     trainer = Trainer(model, X, target, epochs=epochs, batch_size=batch_size, optimizer=optimizer,
                       l2=l2, seed=seed, sample_weight=sample_weight, validation=validation,
-                      early_stopping=early_stopping, convert=batch_converter(model) if on_cpu else None,
+                      early_stopping=early_stopping, convert=convert,
                       shuffle_block=shuffle_block,
                       callbacks=[*reporters_for(verbose), *callbacks, *([Instruments()] if diagnose else [])])
     if resume is not None:

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from glassnet.backend import CPU
 from glassnet.errors import ConfigError, TrainingProblemWarning
-from glassnet.nn.inputs import batch_converter, check_rows
+from glassnet.nn.inputs import rows_and_converter
 from glassnet.train.optimizers import get_optimizer
 from glassnet.train.step import gradient_step, unfold
 
@@ -74,9 +73,7 @@ def find_lr(model, X, y, *, optimizer="sgd", min_lr=1e-5, max_lr=100.0, steps=30
     if not 0 < min_lr < max_lr or steps < 10:
         raise ConfigError(f"find_lr: need 0 < min_lr < max_lr and steps ≥ 10. Got min_lr={min_lr!r}, "
                           f"max_lr={max_lr!r}, steps={steps!r} instead.")
-    on_cpu = model.device is CPU  # raw rows, each batch converted: no float copy of all of X
-    X = check_rows(model, X) if on_cpu else model.check_X(X)
-    convert = batch_converter(model) if on_cpu else None
+    X, convert = rows_and_converter(model, X)  # raw rows on the CPU, each batch converted
     target = model.encode_labels(np.asarray(y))
     rng = np.random.default_rng([int(seed), 4])
     if not model.built:
